@@ -1,0 +1,70 @@
+# Rapport: `make run` starts the portal on a laptop, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app portal
+PORT ?= 5000
+export PORTAL_ENV ?= development
+
+.PHONY: run test test-only install install-test translations extract-messages update-messages chromium clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed translations
+
+install-test: $(VENV)/.installed-test translations chromium
+
+## Compile the translation catalogs (the .mo files are build output, not committed).
+translations: $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -d portal/translations > /dev/null
+
+extract-messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output --omit-header .
+
+update-messages: extract-messages
+	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --omit-header
+
+## A Chromium for the browser tests: one on the machine, else Debian's (as root), else Playwright's.
+chromium: $(VENV)/.installed-test
+	@if [ -n "$$PORTAL_CHROMIUM" ] && [ -x "$$PORTAL_CHROMIUM" ]; then exit 0; fi; \
+	for name in chromium chromium-browser google-chrome; do \
+	  if command -v $$name >/dev/null 2>&1; then exit 0; fi; \
+	done; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  $(PY) -m playwright install chromium; \
+	fi
+
+run: install
+	@mkdir -p instance
+	@$(FLASK) db upgrade
+	@$(FLASK) portal seed --if-empty
+	@$(FLASK) portal banner --url http://localhost:$(PORT)
+	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) portal scheduler & scheduler=$$!; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
+
+test: install-test
+	$(PY) -m pytest
+
+# The suite without the install step (used by .ci/run for its second pass).
+test-only:
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-results
+	find . -name '*.mo' -path '*/translations/*' -delete

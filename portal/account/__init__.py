@@ -1,0 +1,1 @@
+"""A user's own settings: name, language, time zone, notifications, password."""

@@ -1,0 +1,1 @@
+"""Agency administration: people and their access."""

@@ -1,0 +1,128 @@
+"""People: list, invite, change role, deactivate, resend invitations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from portal.access import admin_required, managed_user_or_404, visible_clients
+from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
+from portal.auth import service as auth_service
+from portal.extensions import db
+from portal.forms import EmptyForm, committing
+from portal.models import Client, Role, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _invite_form() -> InviteForm:
+    form = InviteForm(prefix="invite")
+    clients = db.session.scalars(visible_clients(current_user).where(Client.archived_at.is_(None)).order_by(Client.name)).all()
+    form.client_id.choices = [(0, _("— none (agency staff) —"))] + [(c.id, c.name) for c in clients]
+    return form
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    """List everyone with an account, staff first; filter by text and status."""
+    text = (request.args.get("q") or "").strip()[:100]
+    status = request.args.get("status", "active")
+    query = select(User).options(joinedload(User.client))
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(or_(User.email.like(like), User.name.ilike(like)))
+    if status == "active":
+        query = query.where(User.active.is_(True))
+    elif status == "inactive":
+        query = query.where(User.active.is_(False))
+    people = db.session.scalars(query.order_by(User.role, User.name, User.email)).all()
+    return render_template(
+        "admin/users.html", people=people, q=text, status=status, role_labels=ROLE_LABELS, invite_form=_invite_form()
+    )
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@admin_required
+def invite():
+    """Invite a member of staff or a client user."""
+    form = _invite_form()
+    if request.method == "GET":
+        form.language.data = current_app.config["DEFAULT_LANGUAGE"]
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
+        with committing(form) as saved:
+            user = auth_service.invite_user(
+                current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=role,
+                client=client if role is Role.CLIENT else None,
+                language=form.language.data,
+            )
+        if saved.ok:
+            flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/invite.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id: int):
+    """Show one person's account and change a staff member's role."""
+    person = managed_user_or_404(current_user, user_id)
+    form = RoleForm(role=person.role.value)
+    if form.validate_on_submit():
+        # The role form is only shown for staff: otherwise the message goes in a flash.
+        with committing(form if person.is_staff else None) as saved:
+            auth_service.change_role(current_user, person, Role(form.role.data))
+        if saved.ok:
+            flash(_("The role is changed."), "success")
+            return redirect(url_for("admin.user", user_id=person.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user.html", person=person, form=form, action_form=EmptyForm(), role_labels=ROLE_LABELS), status
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@admin_required
+def deactivate(user_id: int):
+    """Deactivate an account: every session it has ends at once."""
+    return _set_active(user_id, False)
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@admin_required
+def reactivate(user_id: int):
+    """Let a deactivated account log in again."""
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    person = managed_user_or_404(current_user, user_id)
+    if EmptyForm().validate_on_submit():
+        with committing() as saved:
+            auth_service.set_active(current_user, person, active)
+        if saved.ok and active:
+            flash(_("%(name)s can log in again.", name=person.display_name), "success")
+        elif saved.ok:
+            flash(_("%(name)s is deactivated and was logged out everywhere.", name=person.display_name), "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/users/<int:user_id>/resend", methods=["POST"])
+@admin_required
+def resend_invite(user_id: int):
+    """Send a fresh invitation link to someone who has not joined yet."""
+    person = managed_user_or_404(current_user, user_id)
+    if EmptyForm().validate_on_submit():
+        with committing() as saved:
+            auth_service.invite_user(
+                current_user, email=person.email, name=person.name, role=person.role, client=person.client
+            )
+        if saved.ok:
+            flash(_("A new invitation is on its way to %(email)s.", email=person.email), "success")
+    return redirect(url_for("admin.user", user_id=person.id))

@@ -1,0 +1,1 @@
+"""Asset collection: requests for files, uploads, reviews and reminders."""

@@ -1,0 +1,458 @@
+"""Asset collection pages: the checklist, requests, uploads, reviews and downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.access import asset_file_or_404, asset_request_or_404, can_manage_project, project_or_404, staff_required
+from portal.assets import service
+from portal.assets.forms import AssetRequestForm, ReturnForm
+from portal.errors import Conflict, DomainError, NotAllowed
+from portal.extensions import csrf, db
+from portal.forms import EmptyForm, apply_domain_error
+from portal.models import AssetFile, AssetRequest, AssetRequestStatus, Project, User
+from portal.sections import home_panels, project_sections
+from portal.storage import storage_for
+from portal.storage.downloads import human_size, send_stored_file
+from portal.storage.images import thumbnail_content_type
+from portal.storage.uploads import KIND_LABELS, KINDS, UploadPolicy, UploadRejected, extensions_for, receive_upload
+
+bp = Blueprint("assets", __name__)
+bp.add_app_template_filter(human_size, "filesize")
+
+MULTIPART_ALLOWANCE = 1024 * 1024  # room for multipart headers, so a file of exactly the limit fits
+
+CHANGED_MEANWHILE = _l("Someone changed this request in the meantime. Here is its latest state; check it and try again.")
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _managed_request_or_404(request_id: int) -> AssetRequest:
+    """Load an asset request the current user may change, else 404."""
+    asset_request = asset_request_or_404(current_user, request_id)
+    if not can_manage_project(current_user, asset_request.project):
+        abort(404)
+    return asset_request
+
+
+def _managed_project_or_404(project_id: int) -> Project:
+    """Load a project whose requests the current user may manage, else 404."""
+    project = project_or_404(current_user, project_id)
+    if not can_manage_project(current_user, project):
+        abort(404)
+    return project
+
+
+def _status_of(error: DomainError) -> int:
+    """Return the HTTP status for a refused action: 409 conflicts, 403 refusals, 413 too large, else 422."""
+    if isinstance(error, Conflict):
+        return 409
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, UploadRejected):
+        return error.status
+    return 422
+
+
+@dataclass
+class _Outcome:
+    """Whether the action inside ``_saving`` was committed, and the status to answer with if not."""
+
+    ok: bool = False
+    status: int = 200
+
+
+@contextmanager
+def _saving(form: FlaskForm | None = None) -> Iterator[_Outcome]:
+    """Run service calls as one transaction; refusals and lost races become messages and a 4xx."""
+    outcome = _Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        outcome.status = _status_of(error)
+        if form is None or not apply_domain_error(form, error):
+            flash(str(error.message), "danger")
+        return
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        outcome.status = 409
+        flash(str(CHANGED_MEANWHILE), "danger")
+        return
+    outcome.ok = True
+
+
+def _kind_help() -> list[tuple[str, str, str]]:
+    """Return (kind, label, extensions) for the request form's documented allowlists."""
+    return [(kind, str(label), ", ".join(f".{ext}" for ext in KINDS[kind])) for kind, label in KIND_LABELS.items()]
+
+
+def _upload_context(project: Project, asset_request: AssetRequest | None) -> dict[str, Any]:
+    """Return what the upload area needs: where to post, the accepted extensions and the size limit."""
+    kinds = asset_request.kinds if asset_request else ["any"]
+    extensions = sorted(extensions_for(kinds))
+    return {
+        "action": url_for("assets.upload_to_request", request_id=asset_request.id)
+        if asset_request
+        else url_for("assets.upload_to_project", project_id=project.id),
+        "extensions": extensions,
+        "accept": ",".join(f".{ext}" for ext in extensions),
+        "max_bytes": int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        "max_mb": int(current_app.config["MAX_UPLOAD_MB"]),
+    }
+
+
+def _request_page(asset_request: AssetRequest, return_form: ReturnForm | None = None, status: int = 200):
+    """Render a request with its versions, reviews, upload area and (for staff) review forms."""
+    project = asset_request.project
+    files = db.session.scalars(
+        select(AssetFile)
+        .where(AssetFile.request_id == asset_request.id)
+        .options(joinedload(AssetFile.uploaded_by))
+        .order_by(AssetFile.version.desc(), AssetFile.id)
+    ).all()
+    versions: dict[int, list[AssetFile]] = {}
+    for item in files:
+        versions.setdefault(item.version or 1, []).append(item)
+    reviews = {review.version: review for review in asset_request.reviews}
+    manage = can_manage_project(current_user, project)
+    return (
+        render_template(
+            "assets/request.html",
+            project=project,
+            asset_request=asset_request,
+            versions=versions,
+            reviews=reviews,
+            manage=manage,
+            today=service.project_today(project),
+            kind_labels=KIND_LABELS,
+            upload=_upload_context(project, asset_request) if asset_request.accepts_files and not project.is_archived else None,
+            return_form=return_form or ReturnForm(),
+            action_form=EmptyForm(),
+        ),
+        status,
+    )
+
+
+def _index_page(project: Project, status: int = 200):
+    """Render a project's requests (the checklist) and its general files."""
+    manage = can_manage_project(current_user, project)
+    query = select(AssetRequest).where(AssetRequest.project_id == project.id)
+    requests = db.session.scalars(query).all()
+    today = service.project_today(project)
+    active = sorted((r for r in requests if r.status is not AssetRequestStatus.CANCELLED), key=lambda r: service.checklist_order(r, today))
+    cancelled = [r for r in requests if r.status is AssetRequestStatus.CANCELLED]
+    files = db.session.scalars(
+        select(AssetFile)
+        .where(AssetFile.project_id == project.id, AssetFile.request_id.is_(None))
+        .options(joinedload(AssetFile.uploaded_by))
+        .order_by(AssetFile.created_at.desc(), AssetFile.id.desc())
+    ).all()
+    checklist = service.Checklist(project=project, items=active, today=today)
+    return (
+        render_template(
+            "assets/index.html",
+            project=project,
+            checklist=checklist,
+            cancelled=cancelled,
+            files=files,
+            manage=manage,
+            upload=_upload_context(project, None) if not project.is_archived else None,
+        ),
+        status,
+    )
+
+
+# --- Requests ---------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/assets")
+@login_required
+def index(project_id: int):
+    """Show a project's asset requests and shared files."""
+    return _index_page(project_or_404(current_user, project_id))
+
+
+@bp.route("/projects/<int:project_id>/assets/requests/new", methods=["GET", "POST"])
+@staff_required
+def new_request(project_id: int):
+    """Ask the client for files."""
+    project = _managed_project_or_404(project_id)
+    form = AssetRequestForm()
+    if form.validate_on_submit():
+        with _saving(form) as saved:
+            asset_request = service.create_request(
+                current_user,
+                project,
+                title=form.title.data or "",
+                instructions=form.instructions.data or "",
+                kinds=form.kinds.data or [],
+                due_date=form.due_date.data,
+                required=bool(form.required.data),
+            )
+        if saved.ok:
+            flash(_("The request is on the client's checklist, and they have been told."), "success")
+            return redirect(url_for("assets.show_request", request_id=asset_request.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("assets/request_form.html", form=form, project=project, asset_request=None, kind_help=_kind_help()), status
+
+
+@bp.route("/assets/requests/<int:request_id>")
+@login_required
+def show_request(request_id: int):
+    """Show a request: instructions, versions with their files, reviews, and the upload area."""
+    return _request_page(asset_request_or_404(current_user, request_id))
+
+
+@bp.route("/assets/requests/<int:request_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_request(request_id: int):
+    """Change an open request."""
+    asset_request = _managed_request_or_404(request_id)
+    form = AssetRequestForm(obj=asset_request)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            values = {name: getattr(form, name).data for name in ("title", "instructions", "kinds", "due_date", "required")}
+            with _saving(form) as saved:
+                service.update_request(current_user, asset_request, values)
+            if saved.ok:
+                flash(_("The request is updated."), "success")
+                return redirect(url_for("assets.show_request", request_id=asset_request.id))
+            status = saved.status
+    elif not asset_request.accepts_files:
+        flash(_("This request is closed and can no longer be changed."), "info")
+        return redirect(url_for("assets.show_request", request_id=asset_request.id))
+    return (
+        render_template(
+            "assets/request_form.html", form=form, project=asset_request.project, asset_request=asset_request, kind_help=_kind_help()
+        ),
+        status,
+    )
+
+
+@bp.route("/assets/requests/<int:request_id>/cancel", methods=["POST"])
+@staff_required
+def cancel_request(request_id: int):
+    """Withdraw a request the agency no longer needs."""
+    asset_request = _managed_request_or_404(request_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with _saving() as saved:
+        service.cancel_request(current_user, asset_request)
+    if not saved.ok:
+        return _request_page(asset_request, status=saved.status)
+    flash(_("The request is cancelled. Its files stay available."), "success")
+    return redirect(url_for("assets.show_request", request_id=asset_request.id))
+
+
+@bp.route("/assets/requests/<int:request_id>/accept", methods=["POST"])
+@staff_required
+def accept(request_id: int):
+    """Accept the client's latest version: the request is fulfilled."""
+    asset_request = _managed_request_or_404(request_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    with _saving() as saved:
+        service.accept(current_user, asset_request)
+    if not saved.ok:
+        return _request_page(asset_request, status=saved.status)
+    flash(_("Accepted. The client has been told."), "success")
+    return redirect(url_for("assets.show_request", request_id=asset_request.id))
+
+
+@bp.route("/assets/requests/<int:request_id>/return", methods=["POST"])
+@staff_required
+def return_request(request_id: int):
+    """Return the client's latest version with a note on what to change."""
+    asset_request = _managed_request_or_404(request_id)
+    form = ReturnForm()
+    status = 422
+    if form.validate_on_submit():
+        with _saving(form) as saved:
+            service.return_with_note(current_user, asset_request, form.note.data or "")
+        if saved.ok:
+            flash(_("Returned with your note. The client has been asked for a new version."), "success")
+            return redirect(url_for("assets.show_request", request_id=asset_request.id))
+        status = saved.status
+    return _request_page(asset_request, return_form=form, status=status)
+
+
+# --- Uploads ----------------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    """Tell whether the upload came from the page's script (which asks for JSON)."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _drain_body() -> None:
+    """Read and drop the request body, so the browser receives our refusal instead of a reset connection."""
+    try:
+        while request.stream.read(1024 * 1024):
+            pass
+    except Exception:  # noqa: BLE001 - the client left, or the body is over the limit: nothing more to do
+        pass
+
+
+def _upload_failed(error: DomainError, project: Project, asset_request: AssetRequest | None):
+    """Answer a refused upload: JSON for the script, else the page with the message."""
+    status = _status_of(error)
+    if _wants_json():
+        return jsonify(error=str(error.message)), status
+    flash(str(error.message), "danger")
+    if asset_request is not None:
+        return _request_page(asset_request, status=status)
+    return _index_page(project, status=status)
+
+
+def _receive(project: Project, asset_request: AssetRequest | None):
+    """Stream the uploaded files into storage, then record them in one transaction (or delete them again)."""
+    try:
+        service.check_upload_allowed(current_user, project, asset_request)
+    except DomainError as error:
+        _drain_body()
+        return _upload_failed(error, project, asset_request)
+    kinds = asset_request.kinds if asset_request else ["any"]
+    policy = UploadPolicy.for_app(current_app, extensions_for(kinds), prefix=service.STORAGE_PREFIX)
+    request.max_content_length = (current_app.config.get("MAX_CONTENT_LENGTH") or policy.max_bytes) + MULTIPART_ALLOWANCE
+    # No database transaction stays open while a large body streams in; the rows are read again afterwards.
+    db.session.rollback()
+    try:
+        batch = receive_upload(request, storage_for(current_app), policy)
+    except UploadRejected as error:
+        return _upload_failed(error, project, asset_request)
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_UPLOAD_MB"]
+        too_large = UploadRejected(_l("That file is too large. Files can be at most %(mb)s MB.", mb=limit), status=413)
+        return _upload_failed(too_large, project, asset_request)
+    except CSRFError:
+        if _wants_json():
+            return jsonify(error=_("The page expired. Reload it and upload the files again.")), 400
+        raise
+    try:
+        with batch.discard_on_error():
+            files = service.add_files(current_user, project, asset_request, batch.files)
+            db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _upload_failed(error, project, asset_request)
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        return _upload_failed(Conflict(CHANGED_MEANWHILE), project, asset_request)
+    back = url_for("assets.show_request", request_id=asset_request.id) if asset_request else url_for("assets.index", project_id=project.id)
+    message = _("%(count)s file uploaded.", count=len(files)) if len(files) == 1 else _("%(count)s files uploaded.", count=len(files))
+    if _wants_json():
+        return jsonify(
+            message=message,
+            redirect=back,
+            files=[{"id": f.id, "name": f.original_name, "size": f.size, "url": url_for("assets.download", file_id=f.id)} for f in files],
+        ), 201
+    flash(message, "success")
+    return redirect(back)
+
+
+@bp.route("/assets/requests/<int:request_id>/files", methods=["POST"])
+@csrf.exempt  # the token is checked by receive_upload: Flask-WTF would parse (and buffer) the whole body first
+@login_required
+def upload_to_request(request_id: int):
+    """Upload one or more files to a request (a new version after a return)."""
+    asset_request = asset_request_or_404(current_user, request_id)
+    return _receive(asset_request.project, asset_request)
+
+
+@bp.route("/projects/<int:project_id>/assets/files", methods=["POST"])
+@csrf.exempt  # the token is checked by receive_upload: Flask-WTF would parse (and buffer) the whole body first
+@login_required
+def upload_to_project(project_id: int):
+    """Upload one or more files to the project's shared files."""
+    return _receive(project_or_404(current_user, project_id), None)
+
+
+# --- Downloads --------------------------------------------------------------------------------
+
+
+@bp.route("/assets/files/<int:file_id>")
+@login_required
+def download(file_id: int):
+    """Send an uploaded file as an attachment (streamed, resumable)."""
+    asset_file = asset_file_or_404(current_user, file_id)
+    return send_stored_file(
+        storage_for(current_app),
+        asset_file.storage_key,
+        filename=asset_file.original_name,
+        content_type=asset_file.content_type,
+        size=asset_file.size,
+        etag=asset_file.sha256,
+    )
+
+
+@bp.route("/assets/files/<int:file_id>/thumbnail")
+@login_required
+def thumbnail(file_id: int):
+    """Send the preview of an uploaded image (re-encoded by us, so safe to show inline)."""
+    asset_file = asset_file_or_404(current_user, file_id)
+    if not asset_file.thumbnail_key:
+        abort(404)
+    storage = storage_for(current_app)
+    with storage.open(asset_file.thumbnail_key) as handle:
+        content_type = thumbnail_content_type(handle.read(8))
+    stem = asset_file.original_name.rsplit(".", 1)[0]
+    return send_stored_file(
+        storage,
+        asset_file.thumbnail_key,
+        filename=f"{stem}-preview.{'png' if content_type == 'image/png' else 'jpg'}",
+        content_type=content_type,
+        etag=f"{asset_file.sha256}-thumbnail",
+        inline=True,
+        max_age=3600,
+    )
+
+
+# --- Page blocks ------------------------------------------------------------------------------
+
+
+@project_sections.register("assets", order=30, template="assets/_project_section.html")
+def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
+    """The project page's checklist of asset requests (two queries, however many requests)."""
+    checklist = next(iter(service.checklists([project])), None)
+    file_count = db.session.scalar(
+        select(func.count(AssetFile.id)).where(AssetFile.project_id == project.id, AssetFile.request_id.is_(None))
+    )
+    return {
+        "project": project,
+        "checklist": checklist,
+        "file_count": file_count or 0,
+        "manage": can_manage_project(viewer, project),
+    }
+
+
+@home_panels.register("assets", order=15, template="assets/_home_panel.html")
+def home_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
+    """Clients: "What we need from you", overdue first. Staff: submissions waiting for their review."""
+    if viewer.is_staff:
+        waiting = service.waiting_for_review(projects)
+        return {"staff": True, "waiting": waiting} if waiting else None
+    lists = [checklist for checklist in service.checklists(projects) if checklist.outstanding]
+    if not lists:
+        return None
+    lists.sort(key=lambda c: (-c.overdue, service.checklist_order(c.outstanding[0], c.today)))
+    return {"staff": False, "checklists": lists}

@@ -1,0 +1,133 @@
+"""`flask portal …` commands: thin wrappers around services."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+portal_cli = AppGroup("portal", help="Rapport commands.")
+
+
+@portal_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the job scheduler in this process until stopped."""
+    from portal import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; jobs log what they did
+    jobs.use_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    scheduler = jobs.build_scheduler(current_app)
+    click.echo("Scheduler started (Ctrl-C to stop).")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@portal_cli.command("send-outbox")
+def send_outbox_command() -> None:
+    """Send the due emails of the outbox once."""
+    from portal.notify.sender import send_due
+
+    report = send_due()
+    click.echo(f"{report.sent} sent, {report.failed} failed, {report.dead} dead")
+
+
+@portal_cli.command("send-asset-reminders")
+def send_asset_reminders_command() -> None:
+    """Remind clients of asset requests due within two days or overdue (at most once a day each)."""
+    from portal.assets.service import send_reminders
+    from portal.extensions import db
+
+    queued = send_reminders()
+    db.session.commit()
+    click.echo(f"{queued} reminder emails queued")
+
+
+@portal_cli.command("send-weekly")
+@click.option("--project", "project_id", type=int, default=None, help="Only this project (its id).")
+@click.option("--now", "force", is_flag=True, help="Also send this week's update before its slot.")
+def send_weekly_command(project_id: int | None, force: bool) -> None:
+    """Send the weekly updates that are due now (the same dispatch the scheduler runs)."""
+    from portal.timeutil import utcnow
+    from portal.updates.dispatch import dispatch_weekly
+
+    report = dispatch_weekly(utcnow(), project_id=project_id, force=force)
+    click.echo(
+        f"{report.sent} weekly updates sent ({report.late} late), {report.emails} emails queued, "
+        f"{report.skipped} already sent by another run, {report.busy} busy, {report.failed} failed"
+    )
+    if report.emails:
+        click.echo("The scheduler (or `flask portal send-outbox`) delivers the queued emails.")
+    if report.failed:
+        raise click.ClickException("some weekly updates failed; see the log. The next run tries them again.")
+
+
+@portal_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_command(if_empty: bool) -> None:
+    """Load the demo agency: an admin, two managers, clients, their people and projects."""
+    from portal.seed import DEMO_PASSWORD, seed_demo
+
+    created = seed_demo(only_if_empty=if_empty)
+    if created:
+        click.echo(f"Demo data loaded (every demo login uses the password {DEMO_PASSWORD!r}).")
+    else:
+        click.echo("The database already has users; demo data not loaded.")
+
+
+@portal_cli.command("banner")
+@click.option("--url", default="http://localhost:5000", help="Where the web server listens.")
+def banner_command(url: str) -> None:
+    """Print where the portal runs and the demo logins."""
+    from portal.seed import demo_logins
+
+    click.echo("")
+    click.echo(f"  Rapport is running at {url}/login")
+    click.echo("")
+    for role, email, password in demo_logins():
+        click.echo(f"    {role:<36} {email:<32} {password}")
+    click.echo("")
+    click.echo("  Emails are written to instance/mail/ unless PORTAL_SMTP_HOST is set. Ctrl-C stops everything.")
+    click.echo("")
+
+
+@portal_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option()
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create an agency admin (for a fresh production database)."""
+    from portal.auth.passwords import hash_password
+    from portal.auth.service import check_password_policy
+    from portal.errors import DomainError
+    from portal.extensions import db
+    from portal.models import Role, User
+    from portal.models.users import normalise_email
+
+    try:
+        check_password_policy(password, email=email, name=name)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    if db.session.scalar(User.by_email(email)) is not None:
+        raise click.ClickException("a user with this email exists")
+    db.session.add(
+        User(
+            email=normalise_email(email),
+            name=name,
+            role=Role.ADMIN,
+            password_hash=hash_password(password),
+            timezone=current_app.config["TIMEZONE"],
+            language=current_app.config["DEFAULT_LANGUAGE"],
+        )
+    )
+    db.session.commit()
+    click.echo(f"Admin {email} created.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the `portal` command group."""
+    app.cli.add_command(portal_cli)

@@ -1,0 +1,1 @@
+"""Client organisations and their "know your client" profiles."""

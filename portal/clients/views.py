@@ -1,0 +1,159 @@
+"""Client organisations: list, profile, create, edit, archive, invite people."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from portal.access import admin_required, client_or_404, staff_required, visible_clients, visible_projects
+from portal.auth import service as auth_service
+from portal.clients import service
+from portal.clients.forms import CHANNEL_LABELS, ClientForm, InviteClientUserForm
+from portal.extensions import db
+from portal.forms import EmptyForm, committing
+from portal.models import Client, Project, Role, User
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+
+def _form_values(form: ClientForm) -> dict:
+    return {name: getattr(form, name).data for name in service.PROFILE_FIELDS}
+
+
+@bp.route("/")
+@staff_required
+def index():
+    """List the client organisations the user works with."""
+    show_archived = request.args.get("archived") == "1" and current_user.is_admin
+    query = visible_clients(current_user)
+    query = query.where(Client.archived_at.is_not(None) if show_archived else Client.archived_at.is_(None))
+    clients = db.session.scalars(query.order_by(Client.name)).all()
+    ids = [c.id for c in clients]
+    project_counts = dict(
+        db.session.execute(
+            select(Project.client_id, func.count())
+            .where(Project.client_id.in_(ids), Project.archived_at.is_(None))
+            .group_by(Project.client_id)
+        ).all()
+    )
+    user_counts = dict(
+        db.session.execute(
+            select(User.client_id, func.count()).where(User.client_id.in_(ids), User.active.is_(True)).group_by(User.client_id)
+        ).all()
+    )
+    return render_template(
+        "clients/index.html",
+        clients=clients,
+        project_counts=project_counts,
+        user_counts=user_counts,
+        show_archived=show_archived,
+        channel_labels=CHANNEL_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def create():
+    """Create a client organisation."""
+    form = ClientForm()
+    if request.method == "GET":
+        form.timezone.data = current_app.config["TIMEZONE"]
+    if form.validate_on_submit():
+        client = service.create_client(current_user, _form_values(form))
+        db.session.commit()
+        flash(_("%(name)s was added. Invite its people next.", name=client.name), "success")
+        return redirect(url_for("clients.show", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=None), 422 if form.errors else 200
+
+
+def _show_page(client: Client, invite_form: InviteClientUserForm, status: int = 200):
+    people = db.session.scalars(select(User).where(User.client_id == client.id).order_by(User.name, User.email)).all()
+    projects = db.session.scalars(
+        visible_projects(current_user, include_archived=True)
+        .where(Project.client_id == client.id)
+        .options(joinedload(Project.manager))
+        .order_by(Project.archived_at.is_not(None), Project.name)
+    ).all()
+    page = render_template(
+        "clients/show.html",
+        client=client,
+        people=people,
+        projects=projects,
+        invite_form=invite_form,
+        action_form=EmptyForm(),
+        channel_labels=CHANNEL_LABELS,
+    )
+    return page, status
+
+
+@bp.route("/<int:client_id>")
+@staff_required
+def show(client_id: int):
+    """Show a client's profile, people and projects."""
+    client = client_or_404(current_user, client_id)
+    return _show_page(client, InviteClientUserForm(language=client.language))
+
+
+@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(client_id: int):
+    """Edit a client's profile (staff keep it current: principle 8)."""
+    client = client_or_404(current_user, client_id)
+    form = ClientForm(obj=client)
+    if request.method == "GET":
+        form.preferred_channel.data = client.preferred_channel.value
+    if form.validate_on_submit():
+        service.update_client(current_user, client, _form_values(form))
+        db.session.commit()
+        flash(_("The profile is saved."), "success")
+        return redirect(url_for("clients.show", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=client), 422 if form.errors else 200
+
+
+@bp.route("/<int:client_id>/archive", methods=["POST"])
+@admin_required
+def archive(client_id: int):
+    """Archive a client: its people are logged out and can no longer log in."""
+    client = client_or_404(current_user, client_id)
+    if EmptyForm().validate_on_submit():
+        service.set_archived(current_user, client, True)
+        db.session.commit()
+        flash(_("%(name)s is archived. Its people can no longer log in.", name=client.name), "success")
+    return redirect(url_for("clients.show", client_id=client.id))
+
+
+@bp.route("/<int:client_id>/restore", methods=["POST"])
+@admin_required
+def restore(client_id: int):
+    """Restore an archived client."""
+    client = client_or_404(current_user, client_id)
+    if EmptyForm().validate_on_submit():
+        service.set_archived(current_user, client, False)
+        db.session.commit()
+        flash(_("%(name)s is restored.", name=client.name), "success")
+    return redirect(url_for("clients.show", client_id=client.id))
+
+
+@bp.route("/<int:client_id>/invite", methods=["POST"])
+@staff_required
+def invite(client_id: int):
+    """Invite a person of this client organisation by email."""
+    client = client_or_404(current_user, client_id)
+    form = InviteClientUserForm()
+    if form.validate_on_submit():
+        with committing(form) as saved:
+            user = auth_service.invite_user(
+                current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=Role.CLIENT,
+                client=client,
+                language=form.language.data,
+            )
+        if saved.ok:
+            flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    return _show_page(client, form, 422)

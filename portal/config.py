@@ -1,0 +1,138 @@
+"""Configuration: one class, overridden by ``PORTAL_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run safely."""
+
+
+class Config:
+    """Defaults for every setting; see the README's configuration table."""
+
+    ENV = "production"  # development | testing | production
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # default: SQLite under instance/
+    BASE_URL = "http://localhost:5000"  # used for links in emails
+    AGENCY_NAME = "Rapport"
+
+    # Languages and time.
+    LANGUAGES = ["en", "tr"]
+    DEFAULT_LANGUAGE = "en"
+    TIMEZONE = "Europe/Istanbul"  # the agency's zone: default for users and projects
+    WEEKLY_WEEKDAY = 0  # Monday; default for new projects
+    WEEKLY_HOUR = 9
+
+    # Sessions.
+    SESSION_IDLE_MINUTES = 120
+    SESSION_ABSOLUTE_HOURS = 12
+    REMEMBER_DAYS = 30
+    INVITE_DAYS = 7
+    RESET_MINUTES = 60
+    # None: Secure in production only. Flask's own default (False) must not decide it.
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
+
+    # Email.
+    MAIL_FROM = "Rapport <no-reply@rapport.localhost>"
+    MAIL_DIR: str | None = None  # default: instance/mail
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+    SMTP_SSL = False
+    SMTP_TIMEOUT = 20
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_RETRY_BASE_SECONDS = 30
+    OUTBOX_INTERVAL_SECONDS = 5
+
+    # Rate limits and infrastructure.
+    REDIS_URL: str | None = None
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_TOKEN = "10 per minute;50 per hour"
+    PROXY_COUNT = 0  # number of trusted reverse proxies in front of the app
+
+    # Uploads (the request limit; each feature enforces its own rules).
+    MAX_UPLOAD_MB = 512
+    STORAGE = "local"  # local | s3: where uploaded files are kept (portal.storage)
+    UPLOAD_DIR: str | None = None  # local storage root; default: instance/uploads
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None  # for S3-compatible services (MinIO, R2…); None: AWS
+    S3_ACCESS_KEY_ID: str | None = None  # None: boto3's usual credential chain
+    S3_SECRET_ACCESS_KEY: str | None = None
+    S3_REGION: str | None = None
+
+    # Goals: how far behind the expected value (as a percentage of the planned change,
+    # |target − baseline|) a goal may fall before it is "at risk", then "off track".
+    GOAL_AT_RISK_PERCENT = 10
+    GOAL_OFF_TRACK_PERCENT = 25
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, ``PORTAL_*`` variables, then test overrides."""
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("PORTAL")
+    if overrides:
+        app.config.update(overrides)
+    cfg = app.config
+    env = cfg["ENV"]
+    if env not in {"development", "testing", "production"}:
+        raise ConfigError(f"PORTAL_ENV must be development, testing or production, not {env!r}")
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if not cfg.get("SECRET_KEY"):
+        if env == "production":
+            raise ConfigError("PORTAL_SECRET_KEY must be set in production (PORTAL_ENV=production)")
+        cfg["SECRET_KEY"] = _development_secret(instance)
+
+    db_url = cfg.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = db_url
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if db_url.startswith("postgresql"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    cfg["MAIL_DIR"] = cfg.get("MAIL_DIR") or str(instance / "mail")
+    cfg["UPLOAD_DIR"] = cfg.get("UPLOAD_DIR") or str(instance / "uploads")
+    if cfg["STORAGE"] not in {"local", "s3"}:
+        raise ConfigError(f"PORTAL_STORAGE must be local or s3, not {cfg['STORAGE']!r}")
+    if cfg["STORAGE"] == "s3" and not cfg.get("S3_BUCKET"):
+        raise ConfigError("PORTAL_S3_BUCKET must be set when PORTAL_STORAGE=s3")
+    if isinstance(cfg["LANGUAGES"], str):
+        cfg["LANGUAGES"] = [code.strip() for code in cfg["LANGUAGES"].split(",") if code.strip()]
+
+    cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024
+    cfg["BABEL_DEFAULT_LOCALE"] = cfg["DEFAULT_LANGUAGE"]
+    cfg["BABEL_DEFAULT_TIMEZONE"] = "UTC"
+    cfg["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    cfg["BOOTSTRAP_SERVE_LOCAL"] = True
+    cfg["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(cfg["REMEMBER_DAYS"]))
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    cfg["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(cfg["REMEMBER_DAYS"]))
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if cfg.get(key) is None:
+            cfg[key] = env == "production"
+    cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _development_secret(instance: Path) -> str:
+    """Return a key kept under instance/ so development sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,706 @@
+"""Deliverable review pages: the list, the review page, preparing versions, deciding, files and page blocks.
+
+Views are thin: they load what the user may see (``portal.access``), call one service
+function, commit once, and turn refusals into messages with a 4xx — 409 when the
+deliverable changed under the user (a decision raced another, a version is no longer
+current), 422 for invalid input, 403 for a role that may not act — keeping what was typed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.access import (
+    admin_required,
+    can_manage_project,
+    deliverable_file_or_404,
+    deliverable_or_404,
+    deliverable_version_or_404,
+    project_or_404,
+    staff_required,
+)
+from portal.deliverables import service
+from portal.deliverables.forms import REASON_LABELS, ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
+from portal.errors import Conflict, DomainError, NotAllowed
+from portal.extensions import csrf, db
+from portal.forms import EmptyForm, apply_domain_error
+from portal.markdown import render_markdown
+from portal.models import ApprovalRule, Project, User
+from portal.models.deliverables import (
+    Decision,
+    DecisionOutcome,
+    Deliverable,
+    DeliverableComment,
+    DeliverableFile,
+    DeliverableReopening,
+    DeliverableStatus,
+    DeliverableVersion,
+    VersionStatus,
+)
+from portal.sections import home_panels, project_sections
+from portal.storage import ObjectNotFound, storage_for
+from portal.storage.downloads import human_size, send_stored_file
+from portal.storage.images import thumbnail_content_type
+from portal.storage.uploads import UploadPolicy, UploadRejected, extensions_for, receive_upload
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("deliverables", __name__)
+
+MULTIPART_ALLOWANCE = 1024 * 1024  # room for multipart headers, so a file of exactly the limit fits
+UPLOAD_KINDS = ["any"]  # a deliverable can be any kind of file the portal accepts (see portal.storage.uploads.KINDS)
+SECTION_LIMIT = 5  # deliverables listed on the project page before "All deliverables"
+
+STATUS_LABELS = {
+    DeliverableStatus.PREPARING: _l("Being prepared"),
+    DeliverableStatus.IN_REVIEW: _l("Waiting for review"),
+    DeliverableStatus.CHANGES_REQUESTED: _l("Changes requested"),
+    DeliverableStatus.APPROVED: _l("Approved"),
+    DeliverableStatus.REOPENED: _l("Reopened"),
+}
+VERSION_LABELS = {
+    VersionStatus.DRAFT: _l("Draft"),
+    VersionStatus.IN_REVIEW: _l("Waiting for review"),
+    VersionStatus.APPROVED: _l("Approved"),
+    VersionStatus.CHANGES_REQUESTED: _l("Changes requested"),
+    VersionStatus.SUPERSEDED: _l("Replaced before a decision"),
+}
+RULE_TEXTS = {
+    ApprovalRule.ANY: _l("The first approver to decide settles each version."),
+    ApprovalRule.ALL: _l("Every approver must approve; one request for changes sends it back."),
+}
+
+
+@bp.record_once
+def _template_helpers(state: Any) -> None:
+    """Give templates (emails included) the labels and filters deliverable pages use."""
+    env = state.app.jinja_env
+    env.filters.setdefault("filesize", human_size)  # the same filter the asset pages register
+    env.filters.setdefault("markdown", render_markdown)
+    env.globals["deliverable_labels"] = {
+        "status": STATUS_LABELS,
+        "version": VERSION_LABELS,
+        "reason": REASON_LABELS,
+        "rule": RULE_TEXTS,
+    }
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _status_of(error: DomainError) -> int:
+    """Return the HTTP status for a refused action: 409 conflicts, 403 refusals, 413 too large, else 422."""
+    if isinstance(error, Conflict):
+        return 409
+    if isinstance(error, NotAllowed):
+        return 403
+    if isinstance(error, UploadRejected):
+        return error.status
+    return 422
+
+
+@dataclass
+class _Outcome:
+    """Whether the action inside ``_saving`` was committed, and the status to answer with if not."""
+
+    ok: bool = False
+    status: int = 200
+
+
+@contextmanager
+def _saving(form: FlaskForm | None = None) -> Iterator[_Outcome]:
+    """Run service calls as one transaction, like ``portal.forms.committing``, but remember the refusal's status.
+
+    A refusal is rolled back and its message put on its field (or flashed); a constraint
+    that catches a race at commit time becomes the same clear 409 as a lost claim.
+    """
+    outcome = _Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        outcome.status = _status_of(error)
+        if form is None or not apply_domain_error(form, error):
+            flash(str(error.message), "danger")
+        return
+    except IntegrityError:
+        db.session.rollback()
+        outcome.status = 409
+        flash(str(service.CHANGED_MEANWHILE), "danger")
+        return
+    outcome.ok = True
+
+
+def _managed_or_404(deliverable_id: int) -> Deliverable:
+    """Load a deliverable the current user works on for the agency, else 404."""
+    deliverable = deliverable_or_404(current_user, deliverable_id)
+    if not can_manage_project(current_user, deliverable.project):
+        abort(404)
+    return deliverable
+
+
+def _managed_project_or_404(project_id: int) -> Project:
+    """Load a project whose deliverables the current user manages, else 404."""
+    project = project_or_404(current_user, project_id)
+    if not can_manage_project(current_user, project):
+        abort(404)
+    return project
+
+
+def _check_form() -> None:
+    """Refuse a POST-only button whose CSRF token is missing or wrong."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+
+
+def _delete_stored(keys: list[str]) -> None:
+    """Delete stored objects after their rows are gone (best effort: a leftover is logged, never an error)."""
+    storage = storage_for(current_app)
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001 - keep deleting the others
+            log.exception("could not delete stored deliverable file %s", key)
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/deliverables")
+@login_required
+def index(project_id: int):
+    """List a project's deliverables: overdue first, then what waits on the client, on the agency, approved."""
+    project = project_or_404(current_user, project_id)
+    rows = service.rows_for([project]).get(project.id, [])
+    return render_template(
+        "deliverables/index.html",
+        project=project,
+        rows=rows,
+        manage=can_manage_project(current_user, project),
+        today=service.project_today(project),
+    )
+
+
+@bp.route("/projects/<int:project_id>/deliverables/new", methods=["GET", "POST"])
+@staff_required
+def create(project_id: int):
+    """Add a deliverable to a project."""
+    project = _managed_project_or_404(project_id)
+    form = DeliverableForm()
+    if request.method == "GET":
+        form.included_rounds.data = project.included_rounds
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            with _saving(form) as saved:
+                deliverable = service.create_deliverable(
+                    current_user,
+                    project,
+                    title=form.title.data or "",
+                    description=form.description.data or "",
+                    due_date=form.due_date.data,
+                    included_rounds=form.included_rounds.data,
+                )
+            if saved.ok:
+                flash(_("The deliverable is added. Prepare its first version when it is ready."), "success")
+                return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+            status = saved.status
+    return render_template("deliverables/form.html", form=form, project=project, deliverable=None), status
+
+
+@bp.route("/deliverables/<int:deliverable_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(deliverable_id: int):
+    """Change a deliverable's title, description, due date or included rounds."""
+    deliverable = _managed_or_404(deliverable_id)
+    if deliverable.is_locked:
+        flash(str(service.LOCKED), "info")
+        return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+    form = DeliverableForm(obj=deliverable)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            values = {name: getattr(form, name).data for name in ("title", "description", "due_date", "included_rounds")}
+            with _saving(form) as saved:
+                service.update_deliverable(current_user, deliverable, values)
+            if saved.ok:
+                flash(_("The deliverable is updated."), "success")
+                return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+            status = saved.status
+    return render_template("deliverables/form.html", form=form, project=deliverable.project, deliverable=deliverable), status
+
+
+# --- The review page ------------------------------------------------------------------------
+
+
+def _show_page(
+    deliverable: Deliverable,
+    *,
+    approve_form: ApproveForm | None = None,
+    changes_form: RequestChangesForm | None = None,
+    comment_form: CommentForm | None = None,
+    reopen_form: ReopenForm | None = None,
+    status: int = 200,
+):
+    """Render the review page: the current version, the decision forms, the history and the conversation."""
+    project = deliverable.project
+    manage = can_manage_project(current_user, project)
+    versions = db.session.scalars(
+        select(DeliverableVersion)
+        .where(DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.status != VersionStatus.DRAFT)
+        .options(
+            selectinload(DeliverableVersion.files),
+            selectinload(DeliverableVersion.links),
+            selectinload(DeliverableVersion.decisions).joinedload(Decision.approver),
+            joinedload(DeliverableVersion.submitted_by),
+        )
+        .order_by(DeliverableVersion.number.desc())
+    ).all()
+    current = next((v for v in versions if v.number == deliverable.current_number), None)
+    people = service.approvers(project)
+    state = service.ReviewState(rule=project.approval_rule, approvers=people, decisions=list(current.decisions) if current else [])
+    viewer_approves = any(person.id == current_user.id for person in people)
+    can_decide = (
+        viewer_approves
+        and current is not None
+        and current.status is VersionStatus.IN_REVIEW
+        and current_user.id not in state.decided_ids
+        and not project.is_archived
+    )
+    reopenings: dict[int, list[DeliverableReopening]] = {}
+    for reopening in db.session.scalars(
+        select(DeliverableReopening)
+        .where(DeliverableReopening.deliverable_id == deliverable.id)
+        .options(joinedload(DeliverableReopening.reopened_by))
+        .order_by(DeliverableReopening.id)
+    ):
+        reopenings.setdefault(reopening.version_number, []).append(reopening)
+    comments = db.session.scalars(
+        select(DeliverableComment)
+        .where(DeliverableComment.deliverable_id == deliverable.id)
+        .options(joinedload(DeliverableComment.author))
+        .order_by(DeliverableComment.created_at, DeliverableComment.id)
+    ).all()
+    draft = service.draft_of(deliverable) if manage else None
+    return (
+        render_template(
+            "deliverables/show.html",
+            project=project,
+            deliverable=deliverable,
+            versions=versions,
+            current=current,
+            row=service.Row(deliverable, current),
+            state=state,
+            viewer_approves=viewer_approves,
+            can_decide=can_decide,
+            manage=manage,
+            draft=draft,
+            reopenings=reopenings,
+            comments=comments,
+            today=service.project_today(project),
+            approve_form=approve_form or ApproveForm(prefix="approve"),
+            changes_form=changes_form or RequestChangesForm(prefix="changes"),
+            comment_form=comment_form or CommentForm(prefix="comment"),
+            reopen_form=reopen_form or ReopenForm(prefix="reopen"),
+        ),
+        status,
+    )
+
+
+@bp.route("/deliverables/<int:deliverable_id>")
+@login_required
+def show(deliverable_id: int):
+    """Show a deliverable for review: its current version, who decides, the history and the conversation."""
+    return _show_page(deliverable_or_404(current_user, deliverable_id))
+
+
+def _decide(deliverable_id: int, number: int, outcome: DecisionOutcome):
+    """Record the current user's decision on version ``number``; a lost race or a stale page answers 409."""
+    version = deliverable_version_or_404(current_user, deliverable_id, number)
+    deliverable = version.deliverable
+    approve_form = ApproveForm(prefix="approve")
+    changes_form = RequestChangesForm(prefix="changes")
+    form: FlaskForm = approve_form if outcome is DecisionOutcome.APPROVE else changes_form
+    status = 422
+    if form.validate_on_submit():
+        with _saving(form) as saved:
+            service.decide(
+                current_user,
+                version,
+                outcome=outcome,
+                reason_category=changes_form.reason_category.data if outcome is DecisionOutcome.CHANGES_REQUESTED else None,
+                text=form.text.data or "",
+            )
+        if saved.ok:
+            if outcome is DecisionOutcome.APPROVE:
+                flash(_("Thank you: your approval of version %(number)s is recorded and the agency has been told.", number=number), "success")
+            else:
+                flash(_("Your request for changes on version %(number)s is recorded and the agency has been told.", number=number), "success")
+            return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+        status = saved.status
+        db.session.expire_all()  # show the state that won, not what this request had read
+    return _show_page(deliverable, approve_form=approve_form, changes_form=changes_form, status=status)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/versions/<int:number>/approve", methods=["POST"])
+@login_required
+def approve(deliverable_id: int, number: int):
+    """Approve a version (project approvers)."""
+    return _decide(deliverable_id, number, DecisionOutcome.APPROVE)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/versions/<int:number>/request-changes", methods=["POST"])
+@login_required
+def request_changes(deliverable_id: int, number: int):
+    """Request changes on a version, with a reason (project approvers)."""
+    return _decide(deliverable_id, number, DecisionOutcome.CHANGES_REQUESTED)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/reopen", methods=["POST"])
+@admin_required
+def reopen(deliverable_id: int):
+    """Reopen an approved deliverable, with the reason (admins)."""
+    deliverable = deliverable_or_404(current_user, deliverable_id)
+    form = ReopenForm(prefix="reopen")
+    status = 422
+    if form.validate_on_submit():
+        with _saving(form) as saved:
+            service.reopen(current_user, deliverable, form.reason.data or "")
+        if saved.ok:
+            flash(_("The deliverable is reopened. The account manager can now submit a new version."), "success")
+            return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+        status = saved.status
+        db.session.expire_all()
+    return _show_page(deliverable, reopen_form=form, status=status)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/comments", methods=["POST"])
+@login_required
+def comment(deliverable_id: int):
+    """Add a message to the deliverable's conversation."""
+    deliverable = deliverable_or_404(current_user, deliverable_id)
+    form = CommentForm(prefix="comment")
+    status = 422
+    if form.validate_on_submit():
+        with _saving(form) as saved:
+            added = service.add_comment(current_user, deliverable, form.body.data or "")
+        if saved.ok:
+            return redirect(url_for("deliverables.show", deliverable_id=deliverable.id, _anchor=f"comment-{added.id}"))
+        status = saved.status
+    return _show_page(deliverable, comment_form=form, status=status)
+
+
+# --- Preparing a version --------------------------------------------------------------------
+
+
+def _upload_context(deliverable: Deliverable) -> dict[str, Any]:
+    """Return what the upload area needs: where to post, the accepted extensions and the size limit."""
+    extensions = sorted(extensions_for(UPLOAD_KINDS))
+    return {
+        "action": url_for("deliverables.upload", deliverable_id=deliverable.id),
+        "extensions": extensions,
+        "accept": ",".join(f".{ext}" for ext in extensions),
+        "max_bytes": int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        "max_mb": int(current_app.config["MAX_UPLOAD_MB"]),
+    }
+
+
+def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: VersionForm | None = None, status: int = 200):
+    """Render the page where staff prepare a version: upload area, files, notes, links and the submit button."""
+    if form is None:
+        form = VersionForm(
+            data={"change_notes": draft.change_notes, "links": service.links_text(draft.links), "impact_note": draft.impact_note}
+        )
+    current = service.current_version(deliverable)
+    round_ = service.next_round(deliverable, current)
+    files = db.session.scalars(
+        select(DeliverableFile).where(DeliverableFile.version_id == draft.id).options(joinedload(DeliverableFile.uploaded_by)).order_by(DeliverableFile.id)
+    ).all()
+    return (
+        render_template(
+            "deliverables/draft.html",
+            project=deliverable.project,
+            deliverable=deliverable,
+            draft=draft,
+            current=current,
+            files=files,
+            form=form,
+            round=round_,
+            over=round_ > deliverable.included_rounds,
+            approver_count=len(service.approvers(deliverable.project)),
+            upload=_upload_context(deliverable),
+        ),
+        status,
+    )
+
+
+def _draft_or_redirect(deliverable: Deliverable):
+    """Return the deliverable's draft, or None after flashing why there is none."""
+    draft = service.draft_of(deliverable)
+    if draft is None:
+        flash(_("There is no version in preparation. Start one with \u201cPrepare a new version\u201d."), "info")
+    return draft
+
+
+@bp.route("/deliverables/<int:deliverable_id>/versions/new", methods=["POST"])
+@staff_required
+def start_version(deliverable_id: int):
+    """Start preparing the next version (or go back to the one in preparation)."""
+    deliverable = _managed_or_404(deliverable_id)
+    _check_form()
+    with _saving() as saved:
+        service.start_version(current_user, deliverable)
+    if not saved.ok:
+        db.session.expire_all()
+        return _show_page(deliverable, status=saved.status)
+    return redirect(url_for("deliverables.draft", deliverable_id=deliverable.id))
+
+
+@bp.route("/deliverables/<int:deliverable_id>/draft", methods=["GET", "POST"])
+@staff_required
+def draft(deliverable_id: int):
+    """Prepare the next version: save the notes and links, or submit the version for review."""
+    deliverable = _managed_or_404(deliverable_id)
+    version = _draft_or_redirect(deliverable)
+    if version is None:
+        return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+    if request.method == "GET":
+        return _draft_page(deliverable, version)
+    form = VersionForm()
+    status = 422
+    if form.validate_on_submit():
+        values = {"change_notes": form.change_notes.data or "", "links": form.links.data or "", "impact_note": form.impact_note.data or ""}
+        submitting = bool(form.submit.data)
+        with _saving(form) as saved:
+            if submitting:
+                service.submit_version(current_user, version, **values)
+            else:
+                service.save_draft(current_user, version, **values)
+        if saved.ok and submitting:
+            flash(_("Version %(number)s is submitted for review. The approvers have been told.", number=version.number), "success")
+            return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+        if saved.ok:
+            flash(_("Draft saved. Only the agency can see it until you submit it."), "success")
+            return redirect(url_for("deliverables.draft", deliverable_id=deliverable.id))
+        status = saved.status
+        db.session.expire_all()
+        version = service.draft_of(deliverable)
+        if version is None:  # submitted or discarded by a colleague meanwhile
+            return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+    return _draft_page(deliverable, version, form, status)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/draft/discard", methods=["POST"])
+@staff_required
+def discard_draft(deliverable_id: int):
+    """Throw away the version in preparation and its files."""
+    deliverable = _managed_or_404(deliverable_id)
+    _check_form()
+    version = _draft_or_redirect(deliverable)
+    if version is None:
+        return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+    keys: list[str] = []
+    with _saving() as saved:
+        keys = service.discard_draft(current_user, version)
+    if saved.ok:
+        _delete_stored(keys)
+        flash(_("The draft is discarded."), "success")
+    return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+
+
+@bp.route("/deliverables/<int:deliverable_id>/draft/files/<int:file_id>/remove", methods=["POST"])
+@staff_required
+def remove_file(deliverable_id: int, file_id: int):
+    """Take a file out of the version in preparation."""
+    deliverable = _managed_or_404(deliverable_id)
+    _check_form()
+    version = _draft_or_redirect(deliverable)
+    if version is None:
+        return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+    target = next((f for f in version.files if f.id == file_id), None)
+    if target is None:
+        abort(404)
+    keys: list[str] = []
+    with _saving() as saved:
+        keys = service.remove_file(current_user, target)
+    if saved.ok:
+        _delete_stored(keys)
+        flash(_("%(name)s is removed from the draft.", name=target.original_name), "success")
+    return redirect(url_for("deliverables.draft", deliverable_id=deliverable.id))
+
+
+# --- Uploads --------------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    """Tell whether the upload came from the page's script (which asks for JSON)."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _drain_body() -> None:
+    """Read and drop the request body, so the browser receives our refusal instead of a reset connection."""
+    try:
+        while request.stream.read(1024 * 1024):
+            pass
+    except Exception:  # noqa: BLE001 - the client left, or the body is over the limit: nothing more to do
+        pass
+
+
+def _upload_failed(error: DomainError, deliverable: Deliverable):
+    """Answer a refused upload: JSON for the script, else the draft page with the message."""
+    status = _status_of(error)
+    if _wants_json():
+        return jsonify(error=str(error.message)), status
+    flash(str(error.message), "danger")
+    db.session.expire_all()
+    version = service.draft_of(deliverable)
+    if version is None:
+        return _show_page(deliverable, status=status)
+    return _draft_page(deliverable, version, status=status)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/draft/files", methods=["POST"])
+@csrf.exempt  # the token is checked by receive_upload: Flask-WTF would parse (and buffer) the whole body first
+@staff_required
+def upload(deliverable_id: int):
+    """Upload files to the version in preparation (streamed into storage, then recorded in one transaction)."""
+    deliverable = _managed_or_404(deliverable_id)
+    try:
+        service.check_upload_allowed(current_user, deliverable)
+    except DomainError as error:
+        _drain_body()
+        return _upload_failed(error, deliverable)
+    policy = UploadPolicy.for_app(current_app, extensions_for(UPLOAD_KINDS), prefix=service.STORAGE_PREFIX)
+    request.max_content_length = (current_app.config.get("MAX_CONTENT_LENGTH") or policy.max_bytes) + MULTIPART_ALLOWANCE
+    # No database transaction stays open while a large body streams in; the rows are read again afterwards.
+    db.session.rollback()
+    try:
+        batch = receive_upload(request, storage_for(current_app), policy)
+    except UploadRejected as error:
+        return _upload_failed(error, deliverable)
+    except RequestEntityTooLarge:
+        too_large = UploadRejected(_l("That file is too large. Files can be at most %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_MB"]), status=413)
+        return _upload_failed(too_large, deliverable)
+    except CSRFError:
+        if _wants_json():
+            return jsonify(error=_("The page expired. Reload it and upload the files again.")), 400
+        raise
+    try:
+        with batch.discard_on_error():
+            version = service.check_upload_allowed(current_user, deliverable)
+            files = service.add_files(current_user, version, batch.files)
+            db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _upload_failed(error, deliverable)
+    except IntegrityError:
+        db.session.rollback()
+        return _upload_failed(Conflict(service.CHANGED_MEANWHILE), deliverable)
+    back = url_for("deliverables.draft", deliverable_id=deliverable.id)
+    message = _("%(count)s file uploaded.", count=len(files)) if len(files) == 1 else _("%(count)s files uploaded.", count=len(files))
+    if _wants_json():
+        return jsonify(
+            message=message,
+            redirect=back,
+            files=[{"id": f.id, "name": f.original_name, "size": f.size, "url": url_for("deliverables.download", file_id=f.id)} for f in files],
+        ), 201
+    flash(message, "success")
+    return redirect(back)
+
+
+# --- Downloads ------------------------------------------------------------------------------
+
+
+@bp.route("/deliverables/files/<int:file_id>")
+@login_required
+def download(file_id: int):
+    """Send a deliverable's file as an attachment (streamed, resumable)."""
+    found = deliverable_file_or_404(current_user, file_id)
+    return send_stored_file(
+        storage_for(current_app),
+        found.storage_key,
+        filename=found.original_name,
+        content_type=found.content_type,
+        size=found.size,
+        etag=found.sha256,
+    )
+
+
+@bp.route("/deliverables/files/<int:file_id>/thumbnail")
+@login_required
+def thumbnail(file_id: int):
+    """Send the preview of an image (re-encoded by us, so safe to show inline)."""
+    found = deliverable_file_or_404(current_user, file_id)
+    if not found.thumbnail_key:
+        abort(404)
+    storage = storage_for(current_app)
+    try:
+        with storage.open(found.thumbnail_key) as handle:
+            content_type = thumbnail_content_type(handle.read(8))
+    except ObjectNotFound:
+        log.error("stored thumbnail %s is missing", found.thumbnail_key)
+        abort(404)
+    stem = found.original_name.rsplit(".", 1)[0]
+    return send_stored_file(
+        storage,
+        found.thumbnail_key,
+        filename=f"{stem}-preview.{'png' if content_type == 'image/png' else 'jpg'}",
+        content_type=content_type,
+        etag=f"{found.sha256}-thumbnail",
+        inline=True,
+        max_age=3600,
+    )
+
+
+# --- Page blocks ----------------------------------------------------------------------------
+
+
+@project_sections.register("deliverables", order=25, template="deliverables/_project_section.html")
+def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
+    """The project page's deliverables: what waits on whom, the next due (one query, however many)."""
+    rows = service.rows_for([project]).get(project.id, [])
+    return {
+        "project": project,
+        "rows": rows[:SECTION_LIMIT],
+        "total": len(rows),
+        "waiting_on_client": sum(1 for r in rows if r.deliverable.status.waiting_on_client),
+        "approved": sum(1 for r in rows if r.deliverable.status is DeliverableStatus.APPROVED),
+        "manage": can_manage_project(viewer, project),
+        "today": service.project_today(project),
+    }
+
+
+@home_panels.register("deliverables_review", order=12, template="deliverables/_home_review.html")
+def review_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
+    """Clients who approve: "Waiting for your review", with how long each has waited (one query)."""
+    if viewer.is_staff:
+        return None
+    rows = service.waiting_for_review(viewer, projects)
+    return {"rows": rows} if rows else None
+
+
+@home_panels.register("deliverables_decisions", order=13, template="deliverables/_home_decisions.html")
+def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
+    """Staff: the client's recent decisions on deliverables, newest first (one query)."""
+    if not viewer.is_staff:
+        return None
+    decisions = service.recent_decisions(projects)
+    return {"decisions": decisions, "days": service.RECENT_DECISIONS_DAYS} if decisions else None

@@ -1,0 +1,62 @@
+"""Error pages: translated, styled, and a clean rollback on failure."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Something in that request was not right"), _l("Go back, check what you entered and try again.")),
+    403: (_l("You cannot open this page"), _l("Your account does not have access to it. Ask your account manager if you think it should.")),
+    404: (_l("Page not found"), _l("It may have moved, or you may not have access to it.")),
+    405: (_l("That action is not possible here"), _l("Go back and use the buttons on the page.")),
+    409: (_l("Someone changed this in the meantime"), _l("Reload the page to see the latest state, then try again.")),
+    413: (_l("That file is too large"), _l("Files can be at most %(mb)s MB. Try a smaller file or split it.")),
+    429: (_l("Too many attempts"), _l("Wait a minute, then try again.")),
+    500: (_l("Something went wrong on our side"), _l("Nothing you entered was saved. Try again in a moment; we have been told.")),
+}
+
+
+def _render(code: int, detail: str | None = None):
+    title, hint = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    from flask import current_app
+
+    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024) or current_app.config["MAX_UPLOAD_MB"]
+    hint_text = hint % {"mb": limit_mb} if code == 413 else hint
+    return render_template("errors/error.html", code=code, title=title, hint=detail or hint_text), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers for HTTP errors, CSRF failures and unexpected exceptions."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        """Explain an expired or missing form token."""
+        return _render(400, str(_l("The form expired. Reload the page and send it again.")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        """Render a translated page for every HTTP error."""
+        if error.code is None or error.code < 400:
+            return error
+        response, code = _render(error.code)
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            return response, code, {"Allow": ", ".join(error.valid_methods)}
+        return response, code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        """Roll back, log, and show the 500 page; nothing half-written survives."""
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(InternalServerError.code)

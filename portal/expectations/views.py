@@ -1,0 +1,133 @@
+"""The "Expectation vs reality" page of a project: the log, newest first, and the chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from portal.access import (
+    can_manage_project,
+    expectation_note_or_404,
+    managed_project_or_404,
+    project_or_404,
+    staff_required,
+    visible_expectation_notes,
+)
+from portal.expectations import service
+from portal.expectations.forms import ASSESSMENT_LABELS, ExpectationNoteForm
+from portal.expectations.weekly import chart_points, layout_chart
+from portal.extensions import db
+from portal.forms import committing
+from portal.models import ExpectationNote, NoteSource, Project, User
+from portal.sections import project_sections
+
+bp = Blueprint("expectations", __name__, url_prefix="/projects/<int:project_id>/expectations")
+
+PAGE_SIZE = 20
+CHART_WEEKS = 26
+ON_PROJECT_PAGE = 3
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    """Offer the note labels to every template, macro files included."""
+    state.app.jinja_env.globals.update(assessment_labels=ASSESSMENT_LABELS)
+
+
+@project_sections.register("expectations", order=30, template="expectations/_project_section.html")
+def expectations_section(viewer: User, project: Project) -> dict[str, Any]:
+    """Show the latest entries of the expectation-vs-reality log on the project page."""
+    notes = list(
+        db.session.scalars(
+            visible_expectation_notes(viewer, project)
+            .options(joinedload(ExpectationNote.author))
+            .order_by(ExpectationNote.created_at.desc(), ExpectationNote.id.desc())
+            .limit(ON_PROJECT_PAGE)
+        )
+    )
+    return {"project": project, "notes": notes, "manage": can_manage_project(viewer, project)}
+
+
+@bp.route("/")
+@login_required
+def index(project_id: int):
+    """Show the log newest first (clients: shared notes only) and the chart of expected against actual."""
+    project = project_or_404(current_user, project_id)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    visible = visible_expectation_notes(current_user, project)
+    notes = list(
+        db.session.scalars(
+            visible.options(joinedload(ExpectationNote.author))
+            .order_by(ExpectationNote.created_at.desc(), ExpectationNote.id.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        )
+    )
+    weekly_notes = list(
+        db.session.scalars(
+            visible.where(ExpectationNote.source == NoteSource.WEEKLY)
+            .order_by(ExpectationNote.week_of.desc())
+            .limit(CHART_WEEKS)
+        )
+    )
+    total = db.session.scalar(visible.with_only_columns(func.count(ExpectationNote.id)).order_by(None))
+    points = chart_points(weekly_notes)
+    return render_template(
+        "expectations/index.html",
+        project=project,
+        notes=notes[:PAGE_SIZE],
+        more=len(notes) > PAGE_SIZE,
+        page=page,
+        total=total,
+        points=points,
+        chart=layout_chart(points),
+        manage=can_manage_project(current_user, project),
+    )
+
+
+def _values(form: ExpectationNoteForm) -> dict[str, Any]:
+    return {name: getattr(form, name).data for name in service.NOTE_FIELDS}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def create(project_id: int):
+    """Write a note on what was expected against what happened."""
+    project = managed_project_or_404(current_user, project_id)
+    form = ExpectationNoteForm()
+    if form.validate_on_submit():
+        with committing(form) as saved:
+            note = service.create_note(current_user, project, _values(form))
+        if saved.ok:
+            flash(_("The note is added to the log."), "success")
+            return redirect(url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("expectations/form.html", project=project, form=form, note=None), status
+
+
+@bp.route("/<int:note_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(project_id: int, note_id: int):
+    """Change a staff note (shared bad news stays shared and stays bad)."""
+    project = managed_project_or_404(current_user, project_id)
+    note = expectation_note_or_404(current_user, project.id, note_id)
+    if note.is_weekly:
+        abort(404)  # the weekly run's notes are a record; there is no form for them
+    form = ExpectationNoteForm(obj=note)
+    if request.method == "GET":
+        form.assessment.data = note.assessment.value if note.assessment else None
+        form.visibility.data = note.visibility.value
+    if form.validate_on_submit():
+        with committing(form) as saved:
+            service.update_note(current_user, note, _values(form))
+        if saved.ok:
+            flash(_("The note is saved."), "success")
+            return redirect(url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("expectations/form.html", project=project, form=form, note=note), status
+

@@ -1,0 +1,235 @@
+"""Expectation vs reality, computed every week: providers, the weekly note's lines, and the chart.
+
+The weekly run writes one note per project and week from the providers of
+``expectation_facts`` (same contract as ``portal.updates.weekly.weekly_facts``)::
+
+    from portal.expectations.weekly import expectation_facts
+    from portal.updates.weekly import Fact
+
+    @expectation_facts.register("goals", order=10)
+    def goal_lines(project, period_start, period_end, now) -> list[Fact]:
+        return [Fact("goal_variance", "bad", {"goal_id": 7, "title": "Signups", "expected": 400, "actual": 310,
+                                              "unit": "", "expected_pct": 40.0, "actual_pct": 31.0})]
+
+The chart plots, week by week, the mean of ``expected_pct`` and ``actual_pct`` (progress
+from baseline to target, in percent) over every line of a weekly note that carries
+both numbers. Until some provider writes such lines, the chart shows its empty state.
+
+This module also tells the weekly *update* about staff notes: a shared note whose
+reality is worse than expected is bad news (kind ``expectation_slip``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    AckChoice,
+    Assessment,
+    ExpectationNote,
+    NoteSource,
+    Project,
+    Update,
+    UpdateAcknowledgement,
+    UpdateStatus,
+    Visibility,
+)
+from portal.updates.weekly import (
+    Fact,
+    FactRegistry,
+    late_after,
+    portal_path,
+    weekly_facts,
+)
+
+# Providers of the weekly expectation note.
+expectation_facts = FactRegistry()
+
+
+# --- Lines of the weekly expectation note -------------------------------------------------
+
+
+@expectation_facts.register("weekly_update", order=10)
+def weekly_update_on_time(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Say whether this week's update went out at its slot (principle 3: we speak first, on time)."""
+    late_by = now - period_end
+    params = {"due": period_end.isoformat(), "sent": now.isoformat(), "hours": round(max(late_by.total_seconds(), 0) / 3600, 1)}
+    if late_by > late_after():
+        return [Fact("weekly_update_late", "bad", params)]
+    return [Fact("weekly_update_on_time", "progress", params)]
+
+
+@expectation_facts.register("acknowledgements", order=20)
+def acknowledgements(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Count how the client answered the updates of the period: do they agree with what we tell them?"""
+    rows = db.session.execute(
+        select(Update.id, UpdateAcknowledgement.choice)
+        .outerjoin(UpdateAcknowledgement, UpdateAcknowledgement.update_id == Update.id)
+        .where(
+            Update.project_id == project.id,
+            Update.status == UpdateStatus.PUBLISHED,
+            Update.published_at >= period_start,
+            Update.published_at < period_end,
+        )
+    ).all()
+    if not rows:
+        return []
+    updates = {update_id for update_id, _ in rows}
+    answered = {update_id for update_id, choice in rows if choice is not None}
+    choices = [choice for _, choice in rows if choice is not None]
+    params = {
+        "updates": len(updates),
+        "accurate": choices.count(AckChoice.ACCURATE),
+        "not_accurate": choices.count(AckChoice.NOT_ACCURATE),
+        "concern": choices.count(AckChoice.CONCERN),
+        "unanswered": len(updates - answered),
+    }
+    disagreed = params["not_accurate"] + params["concern"]
+    link = portal_path("updates.index", project_id=project.id)
+    return [Fact("client_acknowledgements", "bad" if disagreed else "progress", params, link)]
+
+
+@expectation_facts.register("staff_notes", order=30)
+def staff_notes(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Count the shared notes staff wrote in the period, by how reality compared."""
+    counts = dict(
+        db.session.execute(
+            select(ExpectationNote.assessment, func.count())
+            .where(
+                ExpectationNote.project_id == project.id,
+                ExpectationNote.source == NoteSource.MANUAL,
+                ExpectationNote.visibility == Visibility.SHARED,
+                ExpectationNote.created_at >= period_start,
+                ExpectationNote.created_at < period_end,
+            )
+            .group_by(ExpectationNote.assessment)
+        ).all()
+    )
+    if not counts:
+        return []
+    params = {
+        "worse": counts.get(Assessment.WORSE, 0),
+        "as_expected": counts.get(Assessment.AS_EXPECTED, 0),
+        "better": counts.get(Assessment.BETTER, 0),
+    }
+    link = portal_path("expectations.index", project_id=project.id)
+    return [Fact("staff_notes_summary", "bad" if params["worse"] else "progress", params, link)]
+
+
+# --- What staff notes add to the weekly update ------------------------------------------
+
+
+@weekly_facts.register("expectation_slips", order=10)
+def expectation_slips(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Lead the weekly update with every shared note of the period where reality was worse than expected."""
+    notes = db.session.scalars(
+        select(ExpectationNote)
+        .where(
+            ExpectationNote.project_id == project.id,
+            ExpectationNote.source == NoteSource.MANUAL,
+            ExpectationNote.visibility == Visibility.SHARED,
+            ExpectationNote.assessment == Assessment.WORSE,
+            ExpectationNote.created_at >= period_start,
+            ExpectationNote.created_at < period_end,
+        )
+        .order_by(ExpectationNote.created_at, ExpectationNote.id)
+    )
+    return [
+        Fact(
+            "expectation_slip",
+            "bad",
+            {
+                "note_id": note.id,
+                "expected": note.expected,
+                "reality": note.reality,
+                "variance": note.variance,
+                "impact": note.impact,
+                "next_step": note.next_step,
+            },
+            portal_path("expectations.index", project_id=project.id) + f"#note-{note.id}",
+        )
+        for note in notes
+    ]
+
+
+# --- The chart: expected against actual across the goals, week by week --------------------
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One week of the chart: mean expected and actual progress (percent) over the goals measured."""
+
+    week_of: date
+    label: str
+    expected: float
+    actual: float
+    lines: int
+
+
+def chart_points(notes: list[ExpectationNote]) -> list[ChartPoint]:
+    """Return the chart's points from weekly notes (any order): weeks with at least one measured line."""
+    points = []
+    for note in sorted((n for n in notes if n.is_weekly and n.week_of), key=lambda n: n.week_of):
+        measured = [_measured(fact.get("params") or {}) for fact in note.facts or []]
+        pairs = [pair for pair in measured if pair is not None]
+        if not pairs:
+            continue
+        expected = sum(e for e, _ in pairs) / len(pairs)
+        actual = sum(a for _, a in pairs) / len(pairs)
+        points.append(ChartPoint(note.week_of, f"{note.iso_year}-W{note.iso_week:02d}", expected, actual, len(pairs)))
+    return points
+
+
+def _measured(params: dict[str, Any]) -> tuple[float, float] | None:
+    expected, actual = params.get("expected_pct"), params.get("actual_pct")
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not isinstance(expected, bool):
+        return float(expected), float(actual)
+    return None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG line chart laid out on the server (no script, no inline style)."""
+
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: int
+    plot_height: int
+    y_max: float
+    y_ticks: list[tuple[float, float]]  # (value, y)
+    x_labels: list[tuple[float, str]]  # (x, label)
+    expected_path: str
+    actual_path: str
+    dots: list[tuple[float, float, float, ChartPoint]]  # (x, y expected, y actual, point)
+
+
+def layout_chart(points: list[ChartPoint], *, width: int = 640, height: int = 260) -> Chart | None:
+    """Return the chart's geometry for ``points``, or None when there is nothing to draw."""
+    if not points:
+        return None
+    left, top, right, bottom = 44, 12, 12, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    y_max = max(100.0, max(max(p.expected, p.actual) for p in points))
+    y_max = float(int((y_max + 24.999) // 25 * 25))
+    step = plot_w / max(len(points) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(left + (i * step if len(points) > 1 else plot_w / 2), 1)
+
+    def y(value: float) -> float:
+        return round(top + plot_h - max(min(value, y_max), 0) / y_max * plot_h, 1)
+
+    ticks = [(v, y(v)) for v in (y_max * f for f in (0, 0.25, 0.5, 0.75, 1))]
+    every = max(1, len(points) // 8)
+    labels = [(x(i), p.label) for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1]
+    expected_path = " ".join(f"{'M' if i == 0 else 'L'}{x(i)},{y(p.expected)}" for i, p in enumerate(points))
+    actual_path = " ".join(f"{'M' if i == 0 else 'L'}{x(i)},{y(p.actual)}" for i, p in enumerate(points))
+    dots = [(x(i), y(p.expected), y(p.actual), p) for i, p in enumerate(points)]
+    return Chart(width, height, left, top, plot_w, plot_h, y_max, ticks, labels, expected_path, actual_path, dots)

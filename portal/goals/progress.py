@@ -1,0 +1,251 @@
+"""Expected against actual: where a goal should be on a date, where it is, and what that means.
+
+This module is the public face of goal progress for other features (the weekly
+update, dashboards, the expectation-vs-reality notes)::
+
+    from portal.goals.progress import goal_progress, progress_for
+
+    progress = goal_progress(goal, on=date.today())
+    progress.status, progress.expected, progress.actual, progress.variance
+
+    by_goal = progress_for(goals, on=week_end)   # a constant number of queries
+
+The rules, in one place:
+
+* The **expected value** moves in a straight line from the agreed revision's
+  baseline, on the day both sides signed it, to its target on the target date;
+  before that day it is the baseline, after the target date the target.
+* The **actual value** is the latest check-in on or before the date. It is compared
+  with the expected value *on that date*, not on the check-in's date: a goal whose
+  measurements stopped falls behind, it does not stay frozen on track.
+* The **variance** is ``actual − expected`` in the goal's unit. How far *behind* the
+  goal is uses the direction of the planned change, so "lower is better" goals
+  (target below baseline, e.g. page load time) are judged correctly.
+* The **status** of a metric goal: *off track* when it is behind by more than
+  ``GOAL_OFF_TRACK_PERCENT`` % of the planned change ``|target − baseline|``,
+  *at risk* beyond ``GOAL_AT_RISK_PERCENT`` %, otherwise *on track* (ahead is on track).
+  No check-in yet: *no data*. A "done when" goal is *done* or *not done* (its latest
+  check-in). A goal not agreed yet is *not agreed*; a closed goal has its outcome.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, func, select
+
+from portal.config import ConfigError
+from portal.extensions import db
+from portal.models import Goal, GoalCheckIn, GoalRevision, GoalState, MeasureKind
+
+_HUNDRED = Decimal(100)
+_PLACES = Decimal("0.0001")
+
+
+class ProgressStatus(enum.StrEnum):
+    """How a goal is doing, in one word."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    NO_DATA = "no_data"  # agreed, but no check-in yet
+    DONE = "done"  # "done when" goals
+    NOT_DONE = "not_done"
+    NOT_AGREED = "not_agreed"  # proposed or declined: nothing is in force yet
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    DROPPED = "dropped"
+
+    @property
+    def needs_attention(self) -> bool:
+        """Tell whether this status is bad news that should lead a report."""
+        return self in (ProgressStatus.AT_RISK, ProgressStatus.OFF_TRACK, ProgressStatus.MISSED)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How far behind plan, in percent of the planned change, makes a goal at risk or off track."""
+
+    at_risk: Decimal = Decimal(10)
+    off_track: Decimal = Decimal(25)
+
+    @classmethod
+    def from_config(cls, config: Any = None) -> Thresholds:
+        """Read GOAL_AT_RISK_PERCENT and GOAL_OFF_TRACK_PERCENT; raise ConfigError if they make no sense."""
+        config = current_app.config if config is None else config
+        try:
+            at_risk = Decimal(str(config.get("GOAL_AT_RISK_PERCENT", 10)))
+            off_track = Decimal(str(config.get("GOAL_OFF_TRACK_PERCENT", 25)))
+        except (ArithmeticError, ValueError) as error:
+            raise ConfigError("PORTAL_GOAL_AT_RISK_PERCENT and PORTAL_GOAL_OFF_TRACK_PERCENT must be numbers") from error
+        if not (at_risk.is_finite() and off_track.is_finite()) or at_risk < 0 or off_track < at_risk:
+            raise ConfigError(
+                "PORTAL_GOAL_AT_RISK_PERCENT must be 0 or more and PORTAL_GOAL_OFF_TRACK_PERCENT at least as large"
+            )
+        return cls(at_risk=at_risk, off_track=off_track)
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """A goal's progress on one date.
+
+    ``expected`` and ``actual`` are in the goal's unit (None for "done when" goals,
+    and ``actual`` is None before the first check-in). ``variance`` is
+    ``actual − expected``. ``behind_percent`` is how far behind plan the goal is,
+    as a percentage of the planned change (negative when ahead). ``percent_complete``
+    (0–100) is how much of the way from baseline to target the actual value has
+    come, for progress bars.
+    """
+
+    on: date
+    status: ProgressStatus
+    expected: Decimal | None = None
+    actual: Decimal | None = None
+    variance: Decimal | None = None
+    behind_percent: Decimal | None = None
+    percent_complete: int = 0
+    measured_on: date | None = None  # the date of the check-in behind ``actual``
+    revision: GoalRevision | None = None  # the agreed terms it is measured against
+
+    @property
+    def is_behind(self) -> bool:
+        """Tell whether the actual value trails the plan at all."""
+        return self.behind_percent is not None and self.behind_percent > 0
+
+
+def expected_value(revision: GoalRevision, on: date) -> Decimal | None:
+    """Return the value ``revision`` expects on ``on``: the straight line from baseline at agreement to target."""
+    if revision.measure is not MeasureKind.METRIC or revision.baseline is None or revision.target is None:
+        return None
+    start = revision.agreed_on
+    if start is None or on <= start:
+        return revision.baseline
+    if on >= revision.target_date or revision.target_date <= start:
+        return revision.target
+    elapsed = Decimal((on - start).days)
+    span = Decimal((revision.target_date - start).days)
+    value = revision.baseline + (revision.target - revision.baseline) * elapsed / span
+    return value.quantize(_PLACES, rounding=ROUND_HALF_UP)
+
+
+_CLOSED = {
+    GoalState.ACHIEVED: ProgressStatus.ACHIEVED,
+    GoalState.MISSED: ProgressStatus.MISSED,
+    GoalState.DROPPED: ProgressStatus.DROPPED,
+}
+
+
+def compute_progress(
+    state: GoalState,
+    revision: GoalRevision | None,
+    latest: GoalCheckIn | None,
+    on: date,
+    thresholds: Thresholds,
+) -> GoalProgress:
+    """Return the progress of a goal in ``state``, agreed on ``revision``, whose latest check-in is ``latest``."""
+    if revision is None:
+        return GoalProgress(on=on, status=_CLOSED.get(state, ProgressStatus.NOT_AGREED))
+    measured_on = latest.measured_on if latest is not None else None
+    if revision.measure is MeasureKind.DONE_WHEN:
+        done = bool(latest is not None and latest.done)
+        status = _CLOSED.get(state) or (ProgressStatus.DONE if done else ProgressStatus.NOT_DONE)
+        return GoalProgress(
+            on=on, status=status, percent_complete=100 if done else 0, measured_on=measured_on, revision=revision
+        )
+
+    expected = expected_value(revision, on)
+    assert expected is not None and revision.baseline is not None and revision.target is not None
+    actual = latest.value if latest is not None else None
+    if actual is None:
+        return GoalProgress(
+            on=on, status=_CLOSED.get(state, ProgressStatus.NO_DATA), expected=expected, revision=revision
+        )
+    planned = revision.target - revision.baseline
+    span = abs(planned) or Decimal(1)  # a service rule keeps target ≠ baseline; never divide by zero
+    direction = Decimal(1) if planned >= 0 else Decimal(-1)
+    variance = actual - expected
+    behind_percent = ((expected - actual) * direction / span * _HUNDRED).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if behind_percent > thresholds.off_track:
+        status = ProgressStatus.OFF_TRACK
+    elif behind_percent > thresholds.at_risk:
+        status = ProgressStatus.AT_RISK
+    else:
+        status = ProgressStatus.ON_TRACK
+    complete = (actual - revision.baseline) * direction / span * _HUNDRED
+    return GoalProgress(
+        on=on,
+        status=_CLOSED.get(state, status),
+        expected=expected,
+        actual=actual,
+        variance=variance,
+        behind_percent=behind_percent,
+        percent_complete=int(max(Decimal(0), min(_HUNDRED, complete)).to_integral_value(rounding=ROUND_HALF_UP)),
+        measured_on=measured_on,
+        revision=revision,
+    )
+
+
+def latest_check_in(check_ins: Iterable[GoalCheckIn], on: date) -> GoalCheckIn | None:
+    """Return the most recent check-in made on or before ``on`` (the last recorded wins on a tie)."""
+    candidates = [c for c in check_ins if c.measured_on <= on]
+    return max(candidates, key=lambda c: (c.measured_on, c.id or 0), default=None)
+
+
+def goal_progress(goal: Goal, on: date, *, thresholds: Thresholds | None = None) -> GoalProgress:
+    """Return ``goal``'s expected value, actual value, variance and status on ``on``.
+
+    Uses the goal's loaded relationships (its revisions and check-ins); to show many
+    goals at once, use :func:`progress_for`, which runs a constant number of queries.
+    """
+    return compute_progress(
+        goal.state,
+        goal.agreed_revision,
+        latest_check_in(goal.check_ins, on),
+        on,
+        thresholds or Thresholds.from_config(),
+    )
+
+
+def progress_for(goals: Sequence[Goal], on: date, *, thresholds: Thresholds | None = None) -> dict[int, GoalProgress]:
+    """Return the progress of every goal on ``on``, keyed by goal id, in two queries whatever their number.
+
+    Loads each goal's agreed revision and its latest check-in on or before ``on``;
+    it does not touch the goals' relationships, so nothing is lazily loaded per goal.
+    """
+    thresholds = thresholds or Thresholds.from_config()
+    ids = [g.id for g in goals]
+    if not ids:
+        return {}
+    agreed = {
+        revision.goal_id: revision
+        for revision in db.session.scalars(
+            select(GoalRevision)
+            .join(Goal, and_(Goal.id == GoalRevision.goal_id, Goal.agreed_number == GoalRevision.number))
+            .where(Goal.id.in_(ids))
+        )
+    }
+    ranked = (
+        select(
+            GoalCheckIn.id,
+            func.row_number()
+            .over(partition_by=GoalCheckIn.goal_id, order_by=(GoalCheckIn.measured_on.desc(), GoalCheckIn.id.desc()))
+            .label("rank"),
+        )
+        .where(GoalCheckIn.goal_id.in_(ids), GoalCheckIn.measured_on <= on)
+        .subquery()
+    )
+    latest = {
+        check_in.goal_id: check_in
+        for check_in in db.session.scalars(
+            select(GoalCheckIn).join(ranked, ranked.c.id == GoalCheckIn.id).where(ranked.c.rank == 1)
+        )
+    }
+    return {
+        goal.id: compute_progress(goal.state, agreed.get(goal.id), latest.get(goal.id), on, thresholds) for goal in goals
+    }

@@ -1,0 +1,492 @@
+"""Goal charter pages: list, propose, read, counter-propose, sign, decline, answer, check in, close.
+
+Views are thin: they load what the user may see (``portal.access``), call one
+service function, commit once, and turn domain errors into messages and 4xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.access import (
+    can_manage_project,
+    goal_or_404,
+    project_or_404,
+    staff_required,
+)
+from portal.errors import Conflict, DomainError, NotAllowed
+from portal.extensions import db
+from portal.forms import EmptyForm, apply_domain_error
+from portal.goals import service, texts
+from portal.goals.chart import build_chart
+from portal.goals.forms import (
+    MEASURE_LABELS,
+    OUTCOME_LABELS,
+    AssumptionAnswerForm,
+    CheckInForm,
+    CloseGoalForm,
+    CommentForm,
+    DeclineForm,
+    ProposeGoalForm,
+    ReviseGoalForm,
+    SignForm,
+)
+from portal.goals.progress import Thresholds, goal_progress
+from portal.goals.units import UNIT_LABELS, format_measure
+from portal.models import (
+    CloseOutcome,
+    Goal,
+    GoalAssumption,
+    GoalClosure,
+    GoalComment,
+    GoalRevision,
+    GoalSignature,
+    Project,
+    ProjectMember,
+    Role,
+    Side,
+    User,
+)
+from portal.sections import home_panels, project_sections
+
+bp = Blueprint("goals", __name__)
+
+
+@bp.record_once
+def _check_thresholds(state: Any) -> None:
+    """Refuse to start with status thresholds that make no sense (raises ConfigError)."""
+    Thresholds.from_config(state.app.config)
+
+
+@bp.record_once
+def _template_helpers(state: Any) -> None:
+    """Give every template (emails and imported macros too) the goal filters and labels."""
+    state.app.jinja_env.filters["goal_measure"] = format_measure
+    state.app.jinja_env.globals["goal_measure_text"] = texts.measure_text
+    state.app.jinja_env.globals["goal_progress_text"] = texts.progress_text
+    state.app.jinja_env.globals["goal_labels"] = {
+        "unit": UNIT_LABELS,
+        "measure": MEASURE_LABELS,
+        "outcome": OUTCOME_LABELS,
+    }
+
+
+def _status(error: DomainError) -> int:
+    """Return the HTTP status for a refused action: 403, 409, else 422."""
+    return error.status if isinstance(error, (NotAllowed, Conflict)) else 422
+
+
+def _goal(goal_id: int) -> Goal:
+    """Load a goal the current user may see, with what its page shows, else 404."""
+    goal = goal_or_404(current_user, goal_id)
+    return db.session.scalars(
+        select(Goal)
+        .where(Goal.id == goal.id)
+        .options(
+            joinedload(Goal.project).joinedload(Project.manager),
+            joinedload(Goal.project).selectinload(Project.members).joinedload(ProjectMember.user),
+            selectinload(Goal.revisions).options(
+                selectinload(GoalRevision.signatures).joinedload(GoalSignature.user),
+                joinedload(GoalRevision.proposed_by),
+                joinedload(GoalRevision.declined_by),
+            ),
+            selectinload(Goal.assumptions).joinedload(GoalAssumption.answered_by),
+            selectinload(Goal.check_ins),
+            selectinload(Goal.comments).joinedload(GoalComment.author),
+            selectinload(Goal.closures),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _answer_form(assumption: GoalAssumption, formdata: Any = None) -> AssumptionAnswerForm:
+    return AssumptionAnswerForm(formdata=formdata, prefix=f"assumption-{assumption.id}")
+
+
+def _page(goal: Goal, status: int = 200, *, error: Any = None, **forms: Any):
+    """Render the goal page; ``forms`` replaces the default (empty) form of that name, e.g. with errors."""
+    project = goal.project
+    side = service.side_of(current_user, project)
+    today = service.project_today(project)
+    current = goal.current_revision
+    agreed = goal.agreed_revision
+    measure = goal.terms.measure
+    answer_forms = {a.id: _answer_form(a, formdata=None) for a in goal.active_assumptions}
+    answer_forms.update(forms.pop("answer_forms", {}))
+    context = {
+        "goal": goal,
+        "project": project,
+        "side": side,
+        "manage": can_manage_project(current_user, project),
+        "current": current,
+        "agreed": agreed,
+        "today": today,
+        "progress": goal_progress(goal, today),
+        "chart": build_chart(agreed, goal.check_ins, today) if agreed else None,
+        "approvers": [m.user for m in project.members if m.is_approver and m.user.active],
+        "waiting_for": service.missing_sides(current) if goal.awaiting_signature else [],
+        "pending_changes": service.changes(agreed, current) if goal.change_pending else [],
+        "pending_assumptions": _assumption_diff(goal, agreed.number, current.number) if goal.change_pending else ([], []),
+        "decline_form": forms.pop("decline_form", None) or DeclineForm(formdata=None, prefix="decline", revision=goal.current_number),
+        "answer_forms": answer_forms,
+        "check_in_form": forms.pop("check_in_form", None)
+        or CheckInForm(formdata=None, prefix="checkin", measure=measure, today=today, measured_on=today),
+        "comment_form": forms.pop("comment_form", None) or CommentForm(formdata=None, prefix="comment"),
+        "close_form": forms.pop("close_form", None)
+        or CloseGoalForm(formdata=None, prefix="close", agreed=goal.agreed_number is not None),
+        "error": error,
+    }
+    return render_template("goals/show.html", **context), status
+
+
+def _assumption_diff(goal: Goal, old: int, new: int) -> tuple[list[GoalAssumption], list[GoalAssumption]]:
+    """Return the assumptions revision ``new`` has that ``old`` had not, and the reverse."""
+    added = [a for a in goal.assumptions if a.in_revision(new) and not a.in_revision(old)]
+    removed = [a for a in goal.assumptions if a.in_revision(old) and not a.in_revision(new)]
+    return added, removed
+
+
+def _refused(goal_id: int, error: DomainError, **forms: Any):
+    """Roll back and show the goal page again with the error (on its field when a form has one)."""
+    db.session.rollback()
+    goal = _goal(goal_id)
+    targets = [f for value in forms.values() for f in (value.values() if isinstance(value, dict) else [value])]
+    placed = any(apply_domain_error(form, error) for form in targets)
+    return _page(goal, _status(error), error=None if placed else error.message, **forms)
+
+
+def _done(goal: Goal, message: str):
+    """Commit, say what happened and go back to the goal."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("goals.show", goal_id=goal.id))
+
+
+# --- Lists ---------------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/goals")
+@login_required
+def index(project_id: int):
+    """List a project's goals by status, with progress."""
+    project = project_or_404(current_user, project_id)
+    goals = db.session.scalars(select(Goal).where(Goal.project_id == project.id)).all()
+    rows = service.goal_rows(goals, service.project_today(project))
+    return render_template(
+        "goals/index.html",
+        project=project,
+        rows=rows,
+        groups=_grouped(rows),
+        can_propose=service.side_of(current_user, project) is not None and not project.is_archived,
+    )
+
+
+def _grouped(rows: list[service.GoalRow]) -> list[tuple[service.Group, list[service.GoalRow]]]:
+    """Return the rows by group, in display order, leaving out empty groups."""
+    return [(group, [r for r in rows if r.group is group]) for group in service.Group if any(r.group is group for r in rows)]
+
+
+# --- Proposing -----------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/goals/new", methods=["GET", "POST"])
+@login_required
+def create(project_id: int):
+    """Propose a goal on a project."""
+    project = project_or_404(current_user, project_id)
+    if service.side_of(current_user, project) is None:
+        abort(403)
+    form = ProposeGoalForm(today=service.project_today(project))
+    if form.validate_on_submit():
+        try:
+            goal = service.propose_goal(current_user, project, form.terms())
+        except DomainError as error:
+            db.session.rollback()
+            if not apply_domain_error(form, error):
+                flash(str(error.message), "danger")
+            return render_template("goals/form.html", form=form, project=project, goal=None), _status(error)
+        return _done(goal, _("Your proposal is sent. The goal is agreed once the other side signs it too."))
+    status = 422 if request.method == "POST" else 200
+    return render_template("goals/form.html", form=form, project=project, goal=None), status
+
+
+@bp.route("/goals/<int:goal_id>/revise", methods=["GET", "POST"])
+@login_required
+def revise(goal_id: int):
+    """Counter-propose: edit the terms into a new revision that both sides sign again."""
+    goal = _goal(goal_id)
+    if service.side_of(current_user, goal.project) is None:
+        abort(403)
+    if goal.state.is_closed:
+        flash(_("This goal is closed: it can no longer change."), "warning")
+        return redirect(url_for("goals.show", goal_id=goal.id))
+    form = ReviseGoalForm(today=service.project_today(goal.project))
+    if request.method == "GET":
+        form.fill(service.Terms.of(goal.current_revision, [a.text for a in goal.active_assumptions]))
+        form.revision.data = goal.current_number
+    status = 200
+    if form.validate_on_submit():
+        try:
+            revision = service.revise_goal(
+                current_user, goal, form.terms(), seen=form.revision.data, note=form.note.data or ""
+            )
+        except DomainError as error:
+            db.session.rollback()
+            goal = _goal(goal_id)
+            if isinstance(error, Conflict):
+                # Show the newer revision; what the user typed stays in the form for a deliberate resend.
+                form.revision.raw_data = None
+                form.revision.data = goal.current_number
+            if not apply_domain_error(form, error):
+                flash(str(error.message), "danger")
+            status = _status(error)
+        else:
+            return _done(
+                goal,
+                _("Revision %(number)s is proposed. The other side signs it, counter-proposes or declines.", number=revision.number),
+            )
+    elif request.method == "POST":
+        status = 422
+    return render_template("goals/form.html", form=form, project=goal.project, goal=goal), status
+
+
+# --- Reading -------------------------------------------------------------------------
+
+
+@bp.route("/goals/<int:goal_id>")
+@login_required
+def show(goal_id: int):
+    """Show a goal: terms in force, who still has to sign, assumptions, progress, conversation."""
+    return _page(_goal(goal_id))
+
+
+@bp.route("/goals/<int:goal_id>/history")
+@login_required
+def history(goal_id: int):
+    """Show every revision: what changed, field by field, and who signed it when."""
+    goal = _goal(goal_id)
+    entries = []
+    previous = None
+    for revision in goal.revisions:
+        entries.append(
+            {
+                "revision": revision,
+                "changes": service.changes(previous, revision),
+                "assumptions": service.assumption_changes(goal, revision.number),
+            }
+        )
+        previous = revision
+    return render_template("goals/history.html", goal=goal, project=goal.project, entries=list(reversed(entries)))
+
+
+# --- Signing -------------------------------------------------------------------------
+
+
+@bp.route("/goals/<int:goal_id>/sign", methods=["POST"])
+@login_required
+def sign(goal_id: int):
+    """Agree to the current revision, for the signer's side."""
+    goal = _goal(goal_id)
+    form = SignForm()
+    if not form.validate_on_submit():
+        return _page(goal, 400, error=_("Reload the page and sign again: the form was incomplete."))
+    try:
+        signature = service.sign_revision(current_user, goal, seen=form.revision.data)
+    except DomainError as error:
+        return _refused(goal_id, error)
+    if signature.revision.is_agreed:
+        return _done(goal, _("Revision %(number)s is agreed: both sides signed it.", number=signature.revision.number))
+    return _done(goal, _("You signed revision %(number)s. It is agreed once the other side signs too.", number=signature.revision.number))
+
+
+@bp.route("/goals/<int:goal_id>/decline", methods=["POST"])
+@login_required
+def decline(goal_id: int):
+    """Decline the other side's proposal, with a reason."""
+    goal = _goal(goal_id)
+    form = DeclineForm(prefix="decline")
+    if not form.validate_on_submit():
+        return _page(goal, 422, decline_form=form)
+    try:
+        revision = service.decline_revision(current_user, goal, seen=form.revision.data, reason=form.reason.data or "")
+    except DomainError as error:
+        return _refused(goal_id, error, decline_form=form)
+    return _done(goal, _("You declined revision %(number)s. The other side is told why.", number=revision.number))
+
+
+# --- Assumptions ---------------------------------------------------------------------
+
+
+@bp.route("/goals/<int:goal_id>/assumptions/<int:assumption_id>", methods=["POST"])
+@login_required
+def answer_assumption(goal_id: int, assumption_id: int):
+    """Confirm or deny one of the other side's assumptions."""
+    goal = _goal(goal_id)
+    assumption = next((a for a in goal.assumptions if a.id == assumption_id), None)
+    if assumption is None:
+        abort(404)
+    form = _answer_form(assumption, formdata=request.form)
+    if not form.validate_on_submit():
+        return _page(goal, 422, answer_forms={assumption.id: form})
+    try:
+        service.answer_assumption(
+            current_user, assumption, confirmed=form.answer.data == "confirmed", note=form.note.data or ""
+        )
+    except DomainError as error:
+        return _refused(goal_id, error, answer_forms={assumption_id: form})
+    return _done(goal, _("Your answer is recorded."))
+
+
+# --- Progress ------------------------------------------------------------------------
+
+
+@bp.route("/goals/<int:goal_id>/check-ins", methods=["POST"])
+@staff_required
+def check_in(goal_id: int):
+    """Record a check-in: the actual value (or done / not done) on a date."""
+    goal = _goal(goal_id)
+    today = service.project_today(goal.project)
+    form = CheckInForm(prefix="checkin", measure=goal.terms.measure, today=today)
+    if not form.validate_on_submit():
+        return _page(goal, 422, check_in_form=form)
+    value = form.value.data if "value" in form else None
+    done = (form.done.data == "yes") if "done" in form else None
+    try:
+        service.record_check_in(
+            current_user, goal, measured_on=form.measured_on.data, value=value, done=done, note=form.note.data or "", today=today
+        )
+    except DomainError as error:
+        return _refused(goal_id, error, check_in_form=form)
+    return _done(goal, _("The check-in is recorded."))
+
+
+# --- Conversation --------------------------------------------------------------------
+
+
+@bp.route("/goals/<int:goal_id>/comments", methods=["POST"])
+@login_required
+def comment(goal_id: int):
+    """Add a message to the goal's conversation."""
+    goal = _goal(goal_id)
+    form = CommentForm(prefix="comment")
+    if not form.validate_on_submit():
+        return _page(goal, 422, comment_form=form)
+    try:
+        service.add_comment(current_user, goal, form.body.data or "")
+    except DomainError as error:
+        return _refused(goal_id, error, comment_form=form)
+    db.session.commit()
+    return redirect(url_for("goals.show", goal_id=goal.id, _anchor="conversation"))
+
+
+# --- Closing -------------------------------------------------------------------------
+
+
+@bp.route("/goals/<int:goal_id>/close", methods=["POST"])
+@login_required
+def close(goal_id: int):
+    """Close the goal, or ask the other side to confirm closing it as missed or dropped."""
+    goal = _goal(goal_id)
+    form = CloseGoalForm(prefix="close", agreed=goal.agreed_number is not None)
+    if not form.validate_on_submit():
+        return _page(goal, 422, close_form=form)
+    try:
+        closure = service.close_goal(
+            current_user,
+            goal,
+            outcome=CloseOutcome(form.outcome.data),
+            reason=form.reason.data or "",
+            impact=form.impact.data or "",
+        )
+    except DomainError as error:
+        return _refused(goal_id, error, close_form=form)
+    if goal.state.is_closed:
+        return _done(goal, _("The goal is closed as %(outcome)s.", outcome=OUTCOME_LABELS[closure.outcome]))
+    return _done(goal, _("Your request to close the goal is sent. It closes once the other side confirms."))
+
+
+def _closure(goal: Goal, closure_id: int) -> GoalClosure:
+    """Return the goal's closure request ``closure_id``, else 404."""
+    closure = next((c for c in goal.closures if c.id == closure_id), None)
+    if closure is None:
+        abort(404)
+    return closure
+
+
+@bp.route("/goals/<int:goal_id>/closures/<int:closure_id>/confirm", methods=["POST"])
+@login_required
+def confirm_closure(goal_id: int, closure_id: int):
+    """Confirm the other side's request to close the goal."""
+    goal = _goal(goal_id)
+    closure = _closure(goal, closure_id)
+    if not EmptyForm().validate_on_submit():
+        return _page(goal, 400, error=_("Reload the page and try again: the form was incomplete."))
+    try:
+        service.answer_closure(current_user, closure, accept=True)
+    except DomainError as error:
+        return _refused(goal_id, error)
+    return _done(goal, _("The goal is closed as %(outcome)s.", outcome=OUTCOME_LABELS[closure.outcome]))
+
+
+@bp.route("/goals/<int:goal_id>/closures/<int:closure_id>/reject", methods=["POST"])
+@login_required
+def reject_closure(goal_id: int, closure_id: int):
+    """Keep the goal open: refuse the other side's request to close it, or withdraw one's own."""
+    goal = _goal(goal_id)
+    closure = _closure(goal, closure_id)
+    if not EmptyForm().validate_on_submit():
+        return _page(goal, 400, error=_("Reload the page and try again: the form was incomplete."))
+    try:
+        service.answer_closure(current_user, closure, accept=False)
+    except DomainError as error:
+        return _refused(goal_id, error)
+    return _done(goal, _("The goal stays open."))
+
+
+# --- Blocks of other pages -------------------------------------------------------------
+
+
+@project_sections.register("goals", order=10, template="goals/_project_section.html")
+def project_goals(viewer: User, project: Project) -> dict[str, Any]:
+    """Return the project page's Goals block: goals by status with progress, and unconfirmed assumptions."""
+    goals = db.session.scalars(select(Goal).where(Goal.project_id == project.id)).all()
+    rows = service.goal_rows(goals, service.project_today(project))
+    return {
+        "project": project,
+        "groups": _grouped(rows),
+        "unconfirmed": sum(r.unconfirmed for r in rows if not r.goal.state.is_closed),
+        "can_propose": service.side_of(viewer, project) is not None and not project.is_archived,
+    }
+
+
+@home_panels.register("goals", order=20, template="goals/_home_panel.html")
+def goals_waiting(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
+    """Return the home panel "Goals waiting for your signature" (client approvers; staff when some wait)."""
+    if viewer.role is Role.CLIENT:
+        ids = [p.id for p in projects]
+        signing = (
+            db.session.scalars(
+                select(ProjectMember.project_id).where(
+                    ProjectMember.user_id == viewer.id, ProjectMember.is_approver.is_(True), ProjectMember.project_id.in_(ids)
+                )
+            ).all()
+            if ids
+            else []
+        )
+        if not signing:
+            return None
+        side = Side.CLIENT
+    else:
+        signing = [p.id for p in projects if can_manage_project(viewer, p)]
+        side = Side.AGENCY
+    waiting = service.awaiting_signature(side, signing)
+    if side is Side.AGENCY and not waiting:
+        return None
+    names = {p.id: p.name for p in projects}
+    return {"waiting": [(goal, revision, names.get(goal.project_id, "")) for goal, revision in waiting]}

@@ -1,0 +1,1 @@
+"""The first page each role sees after logging in."""

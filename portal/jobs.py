@@ -1,0 +1,96 @@
+"""Scheduler wiring: one dedicated process runs these jobs; web workers never do.
+
+Each job is a module-level function that opens an app context and calls a
+service. The database decides what is due, so a second scheduler process or a
+re-run after a crash does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+# Missed runs collapse into one; a run late by up to an hour still happens; never two at once.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600, "replace_existing": True}
+
+_APP: Flask | None = None
+
+
+def use_app(app: Flask) -> None:
+    """Make the jobs of this process run in ``app``."""
+    global _APP
+    _APP = app
+
+
+def _app() -> Flask:
+    """Return the application the jobs run in (built once per scheduler process)."""
+    global _APP
+    if _APP is None:
+        from portal import create_app
+
+        _APP = create_app()
+    return _APP
+
+
+def send_outbox() -> None:
+    """Send the email outbox: due emails once each, failures retried with backoff."""
+    from portal.notify.sender import send_due
+
+    with _app().app_context():
+        report = send_due()
+        if report.sent or report.failed or report.dead:
+            log.info("outbox: %s sent, %s failed, %s dead", report.sent, report.failed, report.dead)
+
+
+def send_asset_reminders() -> None:
+    """Remind clients of asset requests due within two days or overdue (once per person per day)."""
+    from portal.assets.service import send_reminders
+    from portal.extensions import db
+
+    with _app().app_context():
+        queued = send_reminders()
+        db.session.commit()
+        if queued:
+            log.info("asset reminders: %s queued", queued)
+
+
+def dispatch_weekly_updates() -> None:
+    """Send the weekly updates that are due (each project at its weekday and hour, once per ISO week)."""
+    from portal.timeutil import utcnow
+    from portal.updates.dispatch import dispatch_weekly
+
+    with _app().app_context():
+        report = dispatch_weekly(utcnow())
+        if report.sent or report.failed or report.busy:
+            log.info(
+                "weekly updates: %s sent (%s late), %s emails queued, %s skipped, %s busy, %s failed",
+                report.sent, report.late, report.emails, report.skipped, report.busy, report.failed,
+            )
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """Return a UTC BlockingScheduler with every job registered."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(
+        send_outbox,
+        "interval",
+        seconds=int(app.config["OUTBOX_INTERVAL_SECONDS"]),
+        id="send_outbox",
+        **JOB_DEFAULTS,
+    )
+    # Daily, early in the working day for the agency's region; the outbox key makes re-runs harmless.
+    scheduler.add_job(send_asset_reminders, "cron", hour=6, minute=0, id="send_asset_reminders", **JOB_DEFAULTS)
+    # The database decides what is due; running often only shortens the delay after a slot.
+    scheduler.add_job(
+        dispatch_weekly_updates,
+        "interval",
+        minutes=int(app.config.get("WEEKLY_DISPATCH_INTERVAL_MINUTES", 5)),
+        id="dispatch_weekly_updates",
+        **JOB_DEFAULTS,
+    )
+    return scheduler

@@ -1,0 +1,56 @@
+"""Client organisations and the "know your client" profile."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import TimestampMixin, enum_column
+from portal.timeutil import UTCDateTime
+
+if TYPE_CHECKING:
+    from portal.models.projects import Project
+    from portal.models.users import User
+
+
+class PreferredChannel(enum.StrEnum):
+    """How the client prefers to hear from the agency."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    MEETING = "meeting"
+
+
+class Client(TimestampMixin, db.Model):
+    """A client organisation: its users see only its own projects."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    # Profile (principle 8: know the client before a crisis).
+    decision_makers: Mapped[str] = mapped_column(Text, default="")
+    preferred_channel: Mapped[PreferredChannel] = mapped_column(
+        enum_column(PreferredChannel), default=PreferredChannel.EMAIL
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    sensitivities: Mapped[str] = mapped_column(Text, default="")
+    internal_notes: Mapped[str] = mapped_column(Text, default="")  # staff only, never shown to clients
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    users: Mapped[list[User]] = relationship(back_populates="client")
+    projects: Mapped[list[Project]] = relationship(back_populates="client")
+
+    def __repr__(self) -> str:
+        return f"<Client {self.id} {self.name!r}>"
+
+    @property
+    def is_archived(self) -> bool:
+        """Tell whether the client was archived."""
+        return self.archived_at is not None

@@ -1,0 +1,82 @@
+"""Queue emails in the outbox, rendered in each recipient's language."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from markupsafe import Markup
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import EmailStatus, OutboxEmail, User
+from portal.timeutil import utcnow
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Collapse whitespace (no CR/LF can reach a header) and cut to ``limit``."""
+    return " ".join(text.split())[:limit]
+
+
+def portal_url(endpoint: str, **values: Any) -> str:
+    """Return an absolute link to ``endpoint`` for emails, always on ``PORTAL_BASE_URL``.
+
+    Built from configuration, never from the request's Host header, so a forged
+    Host cannot turn a password-reset email into a link to someone else's site;
+    and it works outside requests (scheduler jobs, CLI).
+    """
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme or "https", script_name=base.path or "/")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def render_email(template: str, language: str, **context: Any) -> tuple[str, str, str]:
+    """Render an email template's subject, text and HTML in ``language``."""
+    env = current_app.jinja_env
+    with force_locale(language):
+        tmpl = env.get_template(template)
+        ctx = tmpl.new_context({**env.globals, **context, "language": language})
+        # Subject and text are plain text: undo the HTML escaping of the .html template.
+        subject = _one_line(html.unescape("".join(tmpl.blocks["subject"](ctx))), 250)
+        text = html.unescape("".join(tmpl.blocks["text"](ctx))).strip() + "\n"
+        html_part = Markup("".join(tmpl.blocks["html"](ctx)))
+        html_body = render_template("emails/_layout.html", subject=subject, content=html_part, language=language)
+    return subject, text, html_body
+
+
+def queue_email(
+    recipient: User,
+    *,
+    kind: str,
+    key: str,
+    template: str,
+    to_address: str | None = None,
+    **context: Any,
+) -> OutboxEmail | None:
+    """Add one email for ``recipient`` unless ``key`` was queued before; the caller commits.
+
+    ``key`` is the idempotency key: the same key never produces a second email.
+    Returns the queued email, or None when one with that key already exists.
+    """
+    if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)) is not None:
+        return None
+    language = recipient.language or current_app.config["DEFAULT_LANGUAGE"]
+    subject, text, html = render_email(template, language, recipient=recipient, **context)
+    email = OutboxEmail(
+        idempotency_key=key,
+        user_id=recipient.id,
+        to_address=to_address or recipient.email,
+        to_name=_one_line(recipient.name, 120),
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        language=language,
+        kind=kind,
+        status=EmailStatus.QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(email)
+    return email

@@ -1,0 +1,1 @@
+"""Projects: settings, account manager and client members."""

@@ -1,0 +1,67 @@
+"""Forms for projects and their members."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.forms import TimezoneField
+from portal.models import ApprovalRule, ProjectStatus
+
+STATUS_LABELS = {
+    ProjectStatus.PLANNED: _l("Planned"),
+    ProjectStatus.ACTIVE: _l("Active"),
+    ProjectStatus.ON_HOLD: _l("On hold"),
+    ProjectStatus.COMPLETED: _l("Completed"),
+}
+RULE_LABELS = {
+    ApprovalRule.ANY: _l("Any approver: the first decision settles a version"),
+    ApprovalRule.ALL: _l("All approvers: every approver must approve"),
+}
+WEEKDAYS = [
+    (0, _l("Monday")),
+    (1, _l("Tuesday")),
+    (2, _l("Wednesday")),
+    (3, _l("Thursday")),
+    (4, _l("Friday")),
+    (5, _l("Saturday")),
+    (6, _l("Sunday")),
+]
+
+
+class ProjectForm(FlaskForm):
+    """A project's settings. Client and manager choices are set by the view for the actor."""
+
+    name = StringField(_l("Project name"), validators=[DataRequired(_l("Enter the project's name.")), Length(max=160)])
+    client_id = SelectField(_l("Client"), coerce=int, validate_choice=True)
+    manager_id = SelectField(_l("Account manager"), coerce=int, validate_choice=True)
+    description = TextAreaField(_l("Description"), validators=[Length(max=8000)])
+    status = SelectField(_l("Status"), choices=[(s.value, label) for s, label in STATUS_LABELS.items()], default="active")
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    target_date = DateField(_l("Target date"), validators=[Optional()])
+    weekly_weekday = SelectField(_l("Weekly update day"), coerce=int, choices=WEEKDAYS)
+    weekly_hour = IntegerField(
+        _l("Weekly update hour"),
+        validators=[InputRequired(_l("Enter an hour from 0 to 23.")), NumberRange(0, 23, _l("Enter an hour from 0 to 23."))],
+        description=_l("In the project's time zone, 0–23."),
+    )
+    timezone = TimezoneField(_l("Project time zone"))
+    approval_rule = SelectField(_l("Approval rule"), choices=[(r.value, label) for r, label in RULE_LABELS.items()])
+    included_rounds = IntegerField(
+        _l("Revision rounds included"),
+        validators=[InputRequired(_l("Enter a number from 0 to 20.")), NumberRange(0, 20, _l("Enter a number from 0 to 20."))],
+        default=2,
+    )
+
+    def validate_target_date(self, field: DateField) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The target date cannot be before the start date."))
+
+
+class AddMemberForm(FlaskForm):
+    """Add a client user of the project's organisation."""
+
+    user_id = SelectField(_l("Person"), coerce=int, validate_choice=True)
+    is_approver = BooleanField(_l("Approver (signs goals, decides on deliverables)"))

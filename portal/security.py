@@ -1,0 +1,61 @@
+"""Security wiring: the session-backed user loader, headers on every response, proxies."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.extensions import login_manager
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    """Install the user loader, response headers and proxy handling."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.after_request(_security_headers)
+    if app.config["PROXY_COUNT"]:
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+
+def _load_user(session_token: str):
+    """Return the user of a live server-side session (the id Flask-Login keeps is its token)."""
+    from portal.auth.service import load_session
+
+    return load_session(session_token)
+
+
+def _unauthorized():
+    """Send an anonymous visitor to the login page, coming back here afterwards if it was a page."""
+    flash(str(login_manager.login_message), login_manager.login_message_category)
+    # Only a page can be returned to: after logging in, a form's POST URL would answer 405.
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def _security_headers(response: Response) -> Response:
+    """Add the headers QUALITY.md requires to every response, errors and downloads included."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if request.endpoint not in {"static", "bootstrap.static"}:
+        # Pages carry personal data: never store them in shared caches or the back/forward cache.
+        headers.setdefault("Cache-Control", "no-store")
+    return response

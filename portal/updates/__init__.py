@@ -1,0 +1,1 @@
+"""Progress updates: manual updates, the weekly proactive update, comments and acknowledgements."""

@@ -1,0 +1,72 @@
+"""Forms for progress updates, comments, acknowledgements and the weekly note."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from portal.models import AckChoice
+
+MARKDOWN_HINT = _l("Markdown works: **bold**, *italic*, lists with -, links as [text](https://…).")
+
+ACK_LABELS = {
+    AckChoice.ACCURATE: _l("Accurate"),
+    AckChoice.NOT_ACCURATE: _l("Not accurate"),
+    AckChoice.CONCERN: _l("I have a concern"),
+}
+
+
+class UpdateForm(FlaskForm):
+    """A manual progress update: a title, a Markdown body and optional sections."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the update a title.")), Length(max=200)])
+    body = TextAreaField(_l("What happened"), validators=[Length(max=20000)], description=MARKDOWN_HINT)
+    done = TextAreaField(_l("Done"), validators=[Length(max=5000)], description=_l("Optional. What was finished."))
+    next_steps = TextAreaField(_l("Next"), validators=[Length(max=5000)], description=_l("Optional. What comes next."))
+    blockers = TextAreaField(
+        _l("Blockers"),
+        validators=[Length(max=5000)],
+        description=_l("Optional. What is stuck or late, and why. Blockers lead the next weekly update."),
+    )
+    needs = TextAreaField(
+        _l("What we need from you"),
+        validators=[Length(max=5000)],
+        description=_l("Optional. Decisions, files or answers the client owes us."),
+    )
+
+
+class CommentForm(FlaskForm):
+    """A comment on an update (prefixed per update, so several fit on one page)."""
+
+    body = TextAreaField(
+        _l("Your comment"), validators=[DataRequired(_l("Write your comment first.")), Length(max=4000)]
+    )
+
+
+class AcknowledgeForm(FlaskForm):
+    """A client's answer to an update; "not accurate" and "concern" need a sentence."""
+
+    choice = HiddenField(_l("Answer"))
+    comment = TextAreaField(_l("In one sentence: what is wrong?"), validators=[Length(max=2000)])
+
+    def validate_choice(self, field: HiddenField) -> None:
+        if field.data not in {c.value for c in AckChoice}:
+            raise ValidationError(_l("Choose one of the answers."))
+
+    def validate_comment(self, field: TextAreaField) -> None:
+        if self.choice.data in (AckChoice.NOT_ACCURATE.value, AckChoice.CONCERN.value) and not (field.data or "").strip():
+            raise ValidationError(_l("Tell us in a sentence what is wrong, so we can act on it."))
+
+
+class WeeklyNoteForm(FlaskForm):
+    """The personal note staff add to the coming weekly update."""
+
+    body = TextAreaField(
+        _l("Your personal note"),
+        validators=[Length(max=5000)],
+        description=_l("Optional. Shown with your name after the bad news. Leave it empty to send no note."),
+    )
+    note_id = IntegerField(validators=[Optional()])
+    version = IntegerField(validators=[Optional()])

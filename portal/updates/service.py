@@ -1,0 +1,478 @@
+"""Progress updates: drafts and publishing, comments, acknowledgements, the weekly preview and note.
+
+Every function takes the actor explicitly and leaves the commit to its caller. The
+weekly dispatch, which commits per project, lives in ``portal.updates.dispatch``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal import activity
+from portal.access import can_manage_project
+from portal.errors import Conflict, DomainError, NotAllowed
+from portal.extensions import db
+from portal.models import (
+    AckChoice,
+    Project,
+    ProjectMember,
+    Role,
+    Update,
+    UpdateAcknowledgement,
+    UpdateComment,
+    UpdateKind,
+    UpdateStatus,
+    User,
+    WeeklyNote,
+)
+from portal.notify.service import portal_url, queue_email
+from portal.timeutil import utcnow
+from portal.updates import weekly
+
+UPDATE_FIELDS = ("title", "body", "done", "next_steps", "blockers", "needs")
+LIMITS = {"title": 200, "body": 20000, "done": 5000, "next_steps": 5000, "blockers": 5000, "needs": 5000}
+COMMENT_LIMIT = 4000
+ACK_COMMENT_LIMIT = 2000
+NOTE_LIMIT = 5000
+
+
+def _require_manager(actor: User, project: Project) -> None:
+    if not can_manage_project(actor, project):
+        raise NotAllowed(_l("Only the project's account manager or an admin can do this."))
+
+
+# --- Writing and publishing ------------------------------------------------------------
+
+
+def save_update(
+    actor: User, project: Project, values: dict[str, Any], *, publish: bool, update: Update | None = None
+) -> Update:
+    """Create or change a manual update, as a draft or published; the caller commits."""
+    _require_manager(actor, project)
+    if update is not None and (update.is_published or update.is_weekly):
+        raise Conflict(_l("A published update is a record and cannot be changed. Post a new update to correct it."))
+    cleaned = {name: (values.get(name) or "").strip() for name in UPDATE_FIELDS}
+    for name, limit in LIMITS.items():
+        if len(cleaned[name]) > limit:
+            raise DomainError(_l("This is too long: at most %(num)d characters.", num=limit), field=name)
+    if not cleaned["title"]:
+        raise DomainError(_l("Give the update a title."), field="title")
+    if publish and not any(cleaned[name] for name in UPDATE_FIELDS if name != "title"):
+        raise DomainError(_l("Write what happened before publishing: the update has no text yet."), field="body")
+    if update is None:
+        update = Update(project=project, author=actor, kind=UpdateKind.MANUAL, status=UpdateStatus.DRAFT)
+        db.session.add(update)
+        created = True
+    else:
+        created = False
+    for name, value in cleaned.items():
+        setattr(update, name, value)
+    db.session.flush()
+    if publish:
+        publish_update(actor, update)
+    else:
+        activity.record(actor, "update.draft_created" if created else "update.draft_saved", update, project=project, internal=True)
+    return update
+
+
+def publish_update(actor: User, update: Update) -> None:
+    """Publish a draft: clients see it and those who want activity emails are told; the caller commits."""
+    project = update.project
+    _require_manager(actor, project)
+    if update.is_published:
+        raise Conflict(_l("This update is already published."))
+    if not any((getattr(update, name) or "").strip() for name in UPDATE_FIELDS if name != "title"):
+        raise DomainError(_l("Write what happened before publishing: the update has no text yet."), field="body")
+    update.status = UpdateStatus.PUBLISHED
+    update.published_at = utcnow()
+    activity.record(actor, "update.published", update, project=project, data={"title": update.title})
+    link = portal_url("updates.show", project_id=project.id, update_id=update.id)
+    for member in client_members(project, weekly=False):
+        queue_email(
+            member,
+            kind="update",
+            key=f"update-published:{update.id}:{member.id}",
+            template="emails/update_published.html",
+            project=project,
+            update=update,
+            author=actor,
+            link=link,
+        )
+
+
+def delete_draft(actor: User, update: Update) -> None:
+    """Delete a draft nobody else has seen; the caller commits."""
+    _require_manager(actor, update.project)
+    if update.is_published:
+        raise Conflict(_l("A published update is a record and cannot be deleted."))
+    activity.record(actor, "update.draft_deleted", update, project=update.project, data={"title": update.title}, internal=True)
+    db.session.delete(update)
+
+
+def client_members(project: Project, *, weekly: bool) -> list[User]:
+    """Return the project's active client members who want these emails (weekly or activity)."""
+    preference = User.notify_weekly if weekly else User.notify_activity
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ProjectMember, ProjectMember.user_id == User.id)
+            .where(
+                ProjectMember.project_id == project.id,
+                User.role == Role.CLIENT,
+                User.client_id == project.client_id,
+                User.active.is_(True),
+                preference.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def _is_client_member(user: User, project: Project) -> bool:
+    return user.role is Role.CLIENT and user.client_id == project.client_id and any(m.user_id == user.id for m in project.members)
+
+
+# --- Comments and acknowledgements ------------------------------------------------------
+
+
+def add_comment(actor: User, update: Update, body: str) -> UpdateComment:
+    """Comment on a published update (its client members and staff); the caller commits."""
+    project = update.project
+    if not (can_manage_project(actor, project) or _is_client_member(actor, project)):
+        raise NotAllowed(_l("Only the project's people can comment on its updates."))
+    if not update.is_published:
+        raise Conflict(_l("Comments open once the update is published."))
+    text = (body or "").strip()
+    if not text:
+        raise DomainError(_l("Write your comment first."), field="body")
+    if len(text) > COMMENT_LIMIT:
+        raise DomainError(_l("This is too long: at most %(num)d characters.", num=COMMENT_LIMIT), field="body")
+    comment = UpdateComment(update_id=update.id, author=actor, body=text)
+    db.session.add(comment)
+    db.session.flush()
+    activity.record(actor, "update.commented", comment, project=project, data={"update_id": update.id})
+    link = portal_url("updates.show", project_id=project.id, update_id=update.id) + f"#comment-{comment.id}"
+    if actor.is_staff:
+        recipients = [m for m in client_members(project, weekly=False) if m.id != actor.id]
+    else:
+        manager = project.manager
+        recipients = [manager] if manager.active and manager.notify_activity else []
+    for recipient in recipients:
+        queue_email(
+            recipient,
+            kind="update_comment",
+            key=f"update-comment:{comment.id}:{recipient.id}",
+            template="emails/update_comment.html",
+            project=project,
+            update=update,
+            comment=comment,
+            author=actor,
+            link=link,
+        )
+    return comment
+
+
+def acknowledge(actor: User, update: Update, choice: AckChoice | str, comment: str = "") -> UpdateAcknowledgement:
+    """Record a client member's answer to a published update (answering again replaces it); the caller commits.
+
+    "Not accurate" and "I have a concern" need a sentence, and the account manager is told.
+    """
+    project = update.project
+    if not _is_client_member(actor, project):
+        raise NotAllowed(_l("Only the client's people on this project can acknowledge its updates."))
+    if not update.is_published:
+        raise Conflict(_l("This update is not published."))
+    try:
+        choice = AckChoice(choice)
+    except ValueError:
+        raise DomainError(_l("Choose one of the answers."), field="choice") from None
+    text = (comment or "").strip()
+    if choice is not AckChoice.ACCURATE and not text:
+        raise DomainError(_l("Tell us in a sentence what is wrong, so we can act on it."), field="comment")
+    if len(text) > ACK_COMMENT_LIMIT:
+        raise DomainError(_l("This is too long: at most %(num)d characters.", num=ACK_COMMENT_LIMIT), field="comment")
+    ack = _existing_ack(update, actor)
+    if ack is None:
+        ack = UpdateAcknowledgement(update_id=update.id, user_id=actor.id, choice=choice, comment=text)
+        db.session.add(ack)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # A double click: the other request inserted first. This is the first write of the
+            # transaction, so rolling back loses nothing; answer by changing that row instead.
+            db.session.rollback()
+            ack = _existing_ack(update, actor)
+            if ack is None:
+                raise
+            _revise(ack, choice, text)
+    else:
+        _revise(ack, choice, text)
+    db.session.flush()
+    activity.record(actor, "update.acknowledged", update, project=project, data={"choice": choice.value})
+    manager = project.manager
+    if choice is not AckChoice.ACCURATE and manager.active and manager.notify_activity:
+        queue_email(
+            manager,
+            kind="update_ack",
+            key=f"update-ack:{ack.id}:{ack.revision}",
+            template="emails/update_acknowledged.html",
+            project=project,
+            update=update,
+            ack=ack,
+            client_user=actor,
+            link=portal_url("updates.show", project_id=project.id, update_id=update.id) + f"#acknowledgements-{update.id}",
+        )
+    return ack
+
+
+def _existing_ack(update: Update, user: User) -> UpdateAcknowledgement | None:
+    return db.session.scalar(
+        select(UpdateAcknowledgement).where(UpdateAcknowledgement.update_id == update.id, UpdateAcknowledgement.user_id == user.id)
+    )
+
+
+def _revise(ack: UpdateAcknowledgement, choice: AckChoice, text: str) -> None:
+    if ack.choice is choice and ack.comment == text:
+        return
+    ack.choice = choice
+    ack.comment = text
+    ack.revision += 1
+
+
+# --- Reading the feed (a constant number of queries, whatever its length) --------------
+
+
+@dataclass
+class FeedItem:
+    """An update with what its reader needs next to it."""
+
+    update: Update
+    comments: list[UpdateComment]
+    comment_count: int
+    acks: list[UpdateAcknowledgement]  # staff: everyone's; clients: their own
+    own_ack: UpdateAcknowledgement | None
+    waiting_for: list[User]  # staff: client members who have not answered yet
+
+
+def feed(
+    viewer: User, project: Project, query, *, limit: int, offset: int = 0, comments_each: int | None = 3
+) -> tuple[list[FeedItem], bool]:
+    """Return a page of feed items from ``query`` (a visible_updates select) and whether more follow."""
+    updates = list(
+        db.session.scalars(
+            query.options(joinedload(Update.author))
+            .order_by(Update.status == UpdateStatus.PUBLISHED, Update.published_at.desc(), Update.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+    )
+    more = len(updates) > limit
+    updates = updates[:limit]
+    ids = [u.id for u in updates]
+    if not ids:
+        return [], more
+    counts = dict(
+        db.session.execute(
+            select(UpdateComment.update_id, func.count()).where(UpdateComment.update_id.in_(ids)).group_by(UpdateComment.update_id)
+        ).all()
+    )
+    comment_query = select(UpdateComment).where(UpdateComment.update_id.in_(ids)).options(joinedload(UpdateComment.author))
+    if comments_each is not None:
+        # The newest few of each update, in one query.
+        ranked = (
+            select(
+                UpdateComment.id,
+                func.row_number()
+                .over(partition_by=UpdateComment.update_id, order_by=UpdateComment.id.desc())
+                .label("rank"),
+            )
+            .where(UpdateComment.update_id.in_(ids))
+            .subquery()
+        )
+        comment_query = comment_query.where(
+            UpdateComment.id.in_(select(ranked.c.id).where(ranked.c.rank <= comments_each))
+        )
+    comments: dict[int, list[UpdateComment]] = {}
+    for comment in db.session.scalars(comment_query.order_by(UpdateComment.id)):
+        comments.setdefault(comment.update_id, []).append(comment)
+    ack_query = select(UpdateAcknowledgement).where(UpdateAcknowledgement.update_id.in_(ids))
+    if not viewer.is_staff:
+        ack_query = ack_query.where(UpdateAcknowledgement.user_id == viewer.id)
+    acks: dict[int, list[UpdateAcknowledgement]] = {}
+    for ack in db.session.scalars(ack_query.options(joinedload(UpdateAcknowledgement.user)).order_by(UpdateAcknowledgement.id)):
+        acks.setdefault(ack.update_id, []).append(ack)
+    members: list[User] = []
+    if viewer.is_staff:
+        members = list(
+            db.session.scalars(
+                select(User)
+                .join(ProjectMember, ProjectMember.user_id == User.id)
+                .where(ProjectMember.project_id == project.id, User.active.is_(True))
+                .order_by(User.name, User.id)
+            )
+        )
+    items = []
+    for u in updates:
+        update_acks = acks.get(u.id, [])
+        answered = {a.user_id for a in update_acks}
+        items.append(
+            FeedItem(
+                update=u,
+                comments=comments.get(u.id, []),
+                comment_count=counts.get(u.id, 0),
+                acks=update_acks,
+                own_ack=next((a for a in update_acks if a.user_id == viewer.id), None),
+                waiting_for=[m for m in members if m.id not in answered] if u.is_published else [],
+            )
+        )
+    return items, more
+
+
+# --- The weekly update: preview and personal note ---------------------------------------
+
+
+@dataclass
+class WeeklyPreview:
+    """The coming weekly update of a project, as it would be composed now."""
+
+    slot: weekly.WeekSlot
+    due_now: bool  # the slot has passed and the update goes out within minutes
+    facts: list[dict[str, Any]]
+    recipients: list[User]
+    copy_to: list[User]
+    note: WeeklyNote | None
+
+
+def last_weekly(project: Project) -> Update | None:
+    """Return the project's latest weekly update."""
+    return db.session.scalar(
+        select(Update)
+        .where(Update.project_id == project.id, Update.kind == UpdateKind.WEEKLY)
+        .order_by(Update.period_end.desc())
+        .limit(1)
+    )
+
+
+def coming_slot(project: Project, now: datetime, last: Update | None) -> tuple[weekly.WeekSlot, bool]:
+    """Return the slot of the next weekly update and whether it is already due (not sent yet)."""
+    latest = weekly.latest_slot(project, now)
+    sent_key = (last.iso_year, last.iso_week) if last is not None else None
+    if (sent_key is None or latest.key > sent_key) and latest.at > project.created_at:
+        return latest, True
+    return weekly.next_slot(project, now), False
+
+
+def preview_weekly(viewer: User, project: Project, now: datetime) -> WeeklyPreview:
+    """Compose the coming weekly update of ``project`` without sending or storing anything."""
+    _require_manager(viewer, project)
+    last = last_weekly(project)
+    slot, due_now = coming_slot(project, now, last)
+    period_start = last.period_end if last is not None and last.period_end else slot.at - timedelta(days=7)
+    facts = [f.to_json() for f in weekly.compose(project, period_start, slot.at, now)]
+    manager = project.manager
+    return WeeklyPreview(
+        slot=slot,
+        due_now=due_now,
+        facts=facts,
+        recipients=client_members(project, weekly=True),
+        copy_to=[manager] if manager.active and manager.notify_weekly else [],
+        note=pending_note(project),
+    )
+
+
+def pending_note(project: Project) -> WeeklyNote | None:
+    """Return the personal note waiting for the project's next weekly update."""
+    return db.session.scalar(
+        select(WeeklyNote)
+        .where(WeeklyNote.project_id == project.id, WeeklyNote.update_id.is_(None))
+        .order_by(WeeklyNote.id.desc())
+        .limit(1)
+    )
+
+
+def save_weekly_note(
+    actor: User, project: Project, body: str, *, note_id: int | None = None, version: int | None = None
+) -> WeeklyNote | None:
+    """Add, change or (with an empty body) remove the personal note of the coming weekly update.
+
+    The note the form was opened on is named by ``note_id``/``version``: if it went out
+    with an update meanwhile, or someone else changed it, nothing is overwritten and a
+    Conflict says so (the caller keeps what was typed). The caller commits.
+    """
+    _require_manager(actor, project)
+    text = (body or "").strip()
+    if len(text) > NOTE_LIMIT:
+        raise DomainError(_l("This is too long: at most %(num)d characters.", num=NOTE_LIMIT), field="body")
+    current = pending_note(project)
+    if note_id:
+        opened = db.session.scalar(select(WeeklyNote).where(WeeklyNote.id == note_id, WeeklyNote.project_id == project.id))
+        if opened is None or opened.update_id is not None:
+            raise Conflict(
+                _l("Your earlier note went out with the weekly update in the meantime. Your text is kept below: save it again for next week's update."),
+                field="body",
+            )
+        if opened.version != version:
+            raise Conflict(_l("Someone changed this note in the meantime. Check it below, then save again."), field="body")
+        current = opened
+    elif current is not None:
+        raise Conflict(_l("Someone added a note in the meantime. Check it below, then save again."), field="body")
+    if current is None:
+        if not text:
+            return None
+        note = WeeklyNote(project_id=project.id, author=actor, body=text)
+        db.session.add(note)
+        db.session.flush()
+        activity.record(actor, "weekly.note_added", note, project=project, internal=True)
+        return note
+    # The guard on update_id and version makes the change lose against a dispatch that took the note.
+    guard = (WeeklyNote.id == current.id, WeeklyNote.update_id.is_(None), WeeklyNote.version == current.version)
+    if not text:
+        done = db.session.execute(delete(WeeklyNote).where(*guard)).rowcount
+        verb = "weekly.note_removed"
+    else:
+        done = db.session.execute(
+            update(WeeklyNote).where(*guard).values(body=text, author_id=actor.id, version=current.version + 1, updated_at=utcnow())
+        ).rowcount
+        verb = "weekly.note_changed"
+    if not done:
+        raise Conflict(
+            _l("Your earlier note went out with the weekly update in the meantime. Your text is kept below: save it again for next week's update."),
+            field="body",
+        )
+    activity.record(actor, verb, current, project=project, internal=True)
+    db.session.expire(current)
+    return None if not text else current
+
+
+# --- The manager's home: clients who would rather talk ------------------------------------
+
+
+def projects_to_call(projects: list[Project], now: datetime, *, within: timedelta = timedelta(days=8)) -> list[tuple[Project, Update]]:
+    """Return (project, weekly update) for the given projects whose recent weekly update suggested a call.
+
+    The client's profile prefers phone or meetings; one query, whatever the number of projects.
+    """
+    by_id = {p.id: p for p in projects}
+    if not by_id:
+        return []
+    rows = db.session.scalars(
+        select(Update)
+        .where(
+            Update.project_id.in_(by_id),
+            Update.kind == UpdateKind.WEEKLY,
+            Update.suggests_call.is_(True),
+            Update.published_at >= now - within,
+        )
+        .order_by(Update.published_at.desc())
+    )
+    found: dict[int, Update] = {}
+    for row in rows:
+        found.setdefault(row.project_id, row)
+    return [(by_id[pid], found[pid]) for pid in by_id if pid in found]
