@@ -21,8 +21,8 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 _APP: Flask | None = None
 
 
-def use_app(app: Flask) -> None:
-    """Make the jobs of this process run in ``app``."""
+def use_app(app: Flask | None) -> None:
+    """Make the jobs of this process run in ``app`` (None: build one on first use)."""
     global _APP
     _APP = app
 
@@ -73,6 +73,17 @@ def dispatch_weekly_updates() -> None:
             )
 
 
+def sweep_storage() -> None:
+    """Delete the temporary parts of uploads a killed process left behind (local storage)."""
+    from portal.storage import storage_for
+
+    with _app().app_context() as context:
+        remove = getattr(storage_for(context.app), "remove_stale_parts", None)
+        removed = remove() if remove is not None else 0
+        if removed:
+            log.info("storage: %s stale upload parts removed", removed)
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Return a UTC BlockingScheduler with every job registered."""
     scheduler = BlockingScheduler(timezone="UTC")
@@ -93,4 +104,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="dispatch_weekly_updates",
         **JOB_DEFAULTS,
     )
+    # Uploads in flight are at most hours old; parts older than a day belong to no one.
+    scheduler.add_job(sweep_storage, "cron", hour=3, minute=30, id="sweep_storage", **JOB_DEFAULTS)
     return scheduler

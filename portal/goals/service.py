@@ -571,6 +571,19 @@ def add_comment(actor: User, goal: Goal, body: str) -> GoalComment:
     db.session.add(comment)
     db.session.flush()
     _record(actor, "goal.commented", goal, comment=comment.id)
+    # The other side hears of it: every client member (not only approvers) or the manager.
+    to = Side.CLIENT if actor.is_staff else Side.AGENCY
+    _notify(
+        goal,
+        actor,
+        to,
+        kind="goal_comment",
+        key=f"goal:{goal.id}:comment:{comment.id}",
+        template="emails/goal_comment.html",
+        approvers_only=False,
+        comment=comment,
+        revision=goal.current_revision,
+    )
     return comment
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.timeutil import local_today
 from portal.goals import service
 from portal.models import ActivityEvent, Goal, OutboxEmail, Project, User
+from portal.timeutil import local_today
 
 
 def terms(**values: Any) -> service.Terms:

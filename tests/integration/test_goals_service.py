@@ -421,6 +421,24 @@ def test_comments_need_words_and_membership(world):
     assert verbs()[-1] == "goal.commented"
 
 
+def test_a_comment_is_emailed_to_the_other_side_only(world, make_user):
+    """The manager hears of a client's message and every client member of a manager's one; nobody of their own."""
+    reader = make_user(Role.CLIENT, world.own_org, name="Okan Reader", email="okan@example.com", language="tr")
+    db.session.add(ProjectMember(project=world.project, user=reader, is_approver=False))
+    goal = propose(world.manager, world.project)
+    db.session.commit()
+    service.add_comment(world.own_client, goal, "Can we start in March?")
+    db.session.commit()
+    assert [e.to_address for e in emails("goal_comment")] == [world.manager.email]
+    assert "Can we start in March?" in emails("goal_comment")[0].text_body
+    service.add_comment(world.manager, goal, "March works for us.")
+    db.session.commit()
+    to_clients = emails("goal_comment")[1:]
+    assert sorted(e.to_address for e in to_clients) == sorted([world.own_client.email, reader.email])
+    turkish = next(e for e in to_clients if e.to_address == reader.email)
+    assert turkish.language == "tr" and "March works for us." in turkish.text_body
+
+
 # --- Closing ----------------------------------------------------------------------------
 
 

@@ -28,6 +28,28 @@ def test_scheduler_registers_the_outbox_job_in_utc(app):
     assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 60
 
 
+def test_storage_sweep_removes_only_stale_upload_parts(app):
+    """A part a killed upload left behind a day ago is removed; one being written now is kept."""
+    from portal.storage import storage_for
+
+    incoming = Path(app.config["UPLOAD_DIR"]) / ".incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    stale, fresh = incoming / "killed.part", incoming / "writing.part"
+    stale.write_bytes(b"half an upload")
+    fresh.write_bytes(b"in flight")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    assert storage_for(app) is not None
+    jobs.use_app(app)
+    try:
+        jobs.sweep_storage()
+    finally:
+        jobs.use_app(None)
+    assert not stale.exists() and fresh.exists()
+    assert jobs.build_scheduler(app).get_job("sweep_storage") is not None
+    fresh.unlink()
+
+
 def test_scheduler_process_sends_queued_email(app, world, database_url, tmp_path):
     """`flask portal scheduler`, started as a process, delivers a queued invitation as an .eml file."""
     auth_service.invite_user(world.admin, email="new.manager@example.com", name="Deniz", role=Role.MANAGER)
