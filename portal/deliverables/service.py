@@ -715,6 +715,64 @@ def decide(
     return decision
 
 
+def resettle(actor: User, project: Project, *, now: datetime | None = None) -> list[Deliverable]:
+    """Settle the versions in review that the project's approvers have now all approved; the caller commits.
+
+    Called after the approvers or the approval rule of ``project`` changed: when the one
+    approver still missing under the *all* rule leaves the project, or the rule becomes
+    *any* while approvals are in, the version is approved by the approvals it already
+    has — instead of waiting for a person who can no longer decide. A version without
+    any approval is never approved this way. Two queries, then one write per settled
+    version; returns the deliverables it approved.
+    """
+    in_review = db.session.execute(
+        select(Deliverable, DeliverableVersion)
+        .join(
+            DeliverableVersion,
+            (DeliverableVersion.deliverable_id == Deliverable.id) & (DeliverableVersion.number == Deliverable.current_number),
+        )
+        .where(
+            Deliverable.project_id == project.id,
+            Deliverable.status == DeliverableStatus.IN_REVIEW,
+            DeliverableVersion.status == VersionStatus.IN_REVIEW,
+        )
+    ).all()
+    if not in_review:
+        return []
+    approved_by: dict[int, set[int]] = defaultdict(set)
+    for version_id, approver_id in db.session.execute(
+        select(Decision.version_id, Decision.approver_id).where(
+            Decision.version_id.in_([version.id for _, version in in_review]), Decision.outcome == DecisionOutcome.APPROVE
+        )
+    ):
+        approved_by[version_id].add(approver_id)
+    required = {person.id for person in approvers(project)}
+    now = now or utcnow()
+    settled = []
+    for deliverable, version in in_review:
+        approvals = approved_by.get(version.id, set())
+        if not approvals:
+            continue
+        if project.approval_rule is not ApprovalRule.ANY and not (required and required <= approvals):
+            continue
+        if not _claim(deliverable):
+            continue  # someone decided or submitted at this moment: their outcome stands
+        version.status = VersionStatus.APPROVED
+        version.settled_at = now
+        deliverable.status = DeliverableStatus.APPROVED
+        deliverable.approved_at = deliverable.updated_at = now
+        activity.record(
+            actor,
+            "deliverable.settled_by_rule",
+            deliverable,
+            project=project,
+            data={"title": deliverable.title, "version": version.number, "approvals": len(approvals), "settled": VersionStatus.APPROVED.value},
+        )
+        settled.append(deliverable)
+    db.session.flush()
+    return settled
+
+
 def _staff_recipients(deliverable: Deliverable, version: DeliverableVersion) -> list[User]:
     """Return the account manager and whoever submitted the version (if staff), once each."""
     people: dict[int, User] = {}
@@ -947,16 +1005,24 @@ def waiting_for_review(viewer: User, projects: Sequence[Project]) -> list[Row]:
     return [Row(deliverable, version) for deliverable, version in found]
 
 
-def recent_decisions(projects: Sequence[Project], *, now: datetime | None = None, days: int = RECENT_DECISIONS_DAYS, limit: int = 8) -> list[Decision]:
-    """Return the latest decisions on ``projects`` within ``days``, newest first (one query)."""
+def recent_decisions(
+    projects: Sequence[Project],
+    *,
+    now: datetime | None = None,
+    days: int = RECENT_DECISIONS_DAYS,
+    limit: int = 8,
+    outcome: DecisionOutcome | None = None,
+) -> list[Decision]:
+    """Return the latest decisions (of one ``outcome``, if given) on ``projects`` within ``days``, newest first (one query)."""
     if not projects:
         return []
     since = (now or utcnow()) - timedelta(days=days)
+    query = select(Decision).join(Deliverable, Deliverable.id == Decision.deliverable_id)
+    if outcome is not None:
+        query = query.where(Decision.outcome == outcome)
     return list(
         db.session.scalars(
-            select(Decision)
-            .join(Deliverable, Deliverable.id == Decision.deliverable_id)
-            .where(Deliverable.project_id.in_([p.id for p in projects]), Decision.decided_at >= since)
+            query.where(Deliverable.project_id.in_([p.id for p in projects]), Decision.decided_at >= since)
             .options(joinedload(Decision.approver), joinedload(Decision.version), joinedload(Decision.deliverable).joinedload(Deliverable.project))
             .order_by(Decision.decided_at.desc(), Decision.id.desc())
             .limit(limit)

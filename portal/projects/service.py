@@ -77,6 +77,8 @@ def update_project(actor: User, project: Project, values: dict[str, Any], manage
         changed.append("manager")
     if changed:
         activity.record(actor, "project.updated", project, project=project, data={"fields": changed}, internal=True)
+    if "approval_rule" in changed:
+        _resettle(actor, project)
 
 
 def set_archived(actor: User, project: Project, archived: bool) -> None:
@@ -105,6 +107,9 @@ def remove_member(actor: User, member: ProjectMember) -> None:
     project = member.project
     activity.record(actor, "project.member_removed", member, project=project, data={"user_id": member.user_id})
     db.session.delete(member)
+    if member.is_approver:
+        db.session.flush()
+        _resettle(actor, project)
 
 
 def set_approver(actor: User, member: ProjectMember, is_approver: bool) -> None:
@@ -114,3 +119,13 @@ def set_approver(actor: User, member: ProjectMember, is_approver: bool) -> None:
         activity.record(
             actor, "project.approver_changed", member, project=member.project, data={"user_id": member.user_id, "approver": is_approver}
         )
+        if not is_approver:
+            db.session.flush()
+            _resettle(actor, member.project)
+
+
+def _resettle(actor: User, project: Project) -> None:
+    """Approve what the remaining approvers all approved once the approvers or the rule changed."""
+    from portal.deliverables.service import resettle  # deliverables build on projects, not the reverse
+
+    resettle(actor, project)

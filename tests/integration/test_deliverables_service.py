@@ -374,6 +374,36 @@ def test_the_rule_in_force_when_deciding_applies(world, priya):
     assert version.status is VersionStatus.APPROVED
 
 
+def test_when_the_missing_approver_leaves_the_approvals_in_settle_the_version(world, priya):
+    """Under "all", Priya has not decided when she is taken off the project: Ayşe's approval now settles it."""
+    from portal.projects import service as projects
+
+    use_rule(world, ApprovalRule.ALL)
+    deliverable = make_deliverable(world.manager, world.project)
+    version = submit(world.manager, deliverable)
+    approve(world.own_client, version)
+    untouched = submit(world.manager, make_deliverable(world.manager, world.project, title="Brand book"))
+    member = db.session.scalar(select(ProjectMember).where(ProjectMember.user_id == priya.id))
+    projects.remove_member(world.manager, member)
+    db.session.commit()
+    assert (version.status, deliverable.status) == (VersionStatus.APPROVED, DeliverableStatus.APPROVED)
+    assert untouched.status is VersionStatus.IN_REVIEW  # nobody approved it: it still waits
+    assert [e.data["version"] for e in events("deliverable.settled_by_rule")] == [1]
+
+
+def test_switching_to_any_settles_a_version_someone_already_approved(world, priya):
+    """Under "all", one approval is in; the project switches to "any": that approval settles the version."""
+    from portal.projects import service as projects
+
+    use_rule(world, ApprovalRule.ALL)
+    deliverable = make_deliverable(world.manager, world.project)
+    version = submit(world.manager, deliverable)
+    approve(world.own_client, version)
+    projects.update_project(world.manager, world.project, {"approval_rule": "any"})
+    db.session.commit()
+    assert deliverable.status is DeliverableStatus.APPROVED and deliverable.approved_at is not None
+
+
 # --- Versions that are no longer current ---------------------------------------------------
 
 
