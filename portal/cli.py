@@ -67,16 +67,18 @@ def send_weekly_command(project_id: int | None, force: bool) -> None:
 
 
 @portal_cli.command("seed")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@click.option("--if-empty", is_flag=True, help="Succeed quietly when the database already has users (default: fail).")
 def seed_command(if_empty: bool) -> None:
     """Load the demo agency: an admin, two managers, clients, their people and projects."""
     from portal.seed import DEMO_PASSWORD, seed_demo
 
-    created = seed_demo(only_if_empty=if_empty)
-    if created:
+    # The demo is only ever loaded into an empty database: its people and names would collide.
+    if seed_demo(only_if_empty=True):
         click.echo(f"Demo data loaded (every demo login uses the password {DEMO_PASSWORD!r}).")
-    else:
+    elif if_empty:
         click.echo("The database already has users; demo data not loaded.")
+    else:
+        raise click.ClickException("the database already has users; the demo is only loaded into an empty database.")
 
 
 @portal_cli.command("banner")
