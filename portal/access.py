@@ -160,7 +160,7 @@ def asset_file_or_404(user: User, file_id: int) -> AssetFile:
 # --- Progress updates and expectation notes (issue 6) ------------------------------
 
 from portal.models.expectations import ExpectationNote, Visibility  # noqa: E402
-from portal.models.updates import Update, UpdateStatus  # noqa: E402
+from portal.models.updates import Update, UpdateAttachment, UpdateStatus  # noqa: E402
 
 
 def managed_project_or_404(user: User, project_id: int) -> Project:
@@ -186,6 +186,17 @@ def update_or_404(user: User, project_id: int, update_id: int) -> Update:
     if update is None:
         abort(404)
     return update
+
+
+def update_attachment_or_404(user: User, project_id: int, update_id: int, attachment_id: int) -> UpdateAttachment:
+    """Return a file of an update ``user`` may read (clients: published updates of their projects), else 404."""
+    update = update_or_404(user, project_id, update_id)
+    found = db.session.scalar(
+        select(UpdateAttachment).where(UpdateAttachment.id == attachment_id, UpdateAttachment.update_id == update.id)
+    )
+    if found is None:
+        abort(404)
+    return found
 
 
 def visible_expectation_notes(user: User, project: Project) -> Select[tuple[ExpectationNote]]:

@@ -34,7 +34,16 @@ from portal.models.goals import (
 )
 from portal.models.outbox import EmailStatus, OutboxEmail
 from portal.models.projects import ApprovalRule, Project, ProjectMember, ProjectStatus
-from portal.models.updates import AckChoice, Update, UpdateAcknowledgement, UpdateComment, UpdateKind, UpdateStatus, WeeklyNote
+from portal.models.updates import (
+    AckChoice,
+    Update,
+    UpdateAcknowledgement,
+    UpdateAttachment,
+    UpdateComment,
+    UpdateKind,
+    UpdateStatus,
+    WeeklyNote,
+)
 from portal.models.users import AccountToken, Role, TokenPurpose, User, UserSession
 
 __all__ = [
@@ -85,6 +94,7 @@ __all__ = [
     "TokenPurpose",
     "Update",
     "UpdateAcknowledgement",
+    "UpdateAttachment",
     "UpdateComment",
     "UpdateKind",
     "UpdateStatus",

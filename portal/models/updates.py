@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -90,6 +92,9 @@ class Update(TimestampMixin, db.Model):
 
     project: Mapped[Project] = relationship()
     author: Mapped[User | None] = relationship()
+    attachments: Mapped[list[UpdateAttachment]] = relationship(
+        back_populates="update", cascade="all, delete-orphan", passive_deletes=True, order_by="UpdateAttachment.id"
+    )
 
     def __repr__(self) -> str:
         return f"<Update {self.id} {self.kind.value} {self.status.value} project={self.project_id}>"
@@ -108,6 +113,42 @@ class Update(TimestampMixin, db.Model):
     def week_label(self) -> str:
         """Return the ISO week as ``2026-W11`` (weekly updates only)."""
         return f"{self.iso_year}-W{self.iso_week:02d}" if self.iso_year else ""
+
+
+class UpdateAttachment(TimestampMixin, db.Model):
+    """A file attached to a manual update, kept in storage; ``original_name`` is only display metadata."""
+
+    __tablename__ = "update_attachments"
+    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    extension: Mapped[str] = mapped_column(String(10))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    update: Mapped[Update] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UpdateAttachment {self.id} {self.original_name!r} update={self.update_id}>"
+
+    @property
+    def is_image(self) -> bool:
+        """Tell whether a preview can be shown (a thumbnail we re-encoded ourselves exists)."""
+        return self.thumbnail_key is not None
+
+    @property
+    def keys(self) -> list[str]:
+        """Return the storage keys the attachment occupies (the file and its thumbnail)."""
+        return [key for key in (self.storage_key, self.thumbnail_key) if key]
 
 
 class UpdateComment(TimestampMixin, db.Model):

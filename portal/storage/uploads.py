@@ -20,6 +20,9 @@ The rules (QUALITY.md, "Uploads"):
 - **Empty files** and parts without a file are refused / ignored.
 - **All or nothing.** If any file of a request is refused, or the client disconnects,
   every object already stored for that request is deleted before the error is raised.
+  After a refused file the rest of the body is still read for its text fields (later
+  files are skipped, never stored), so the error carries everything the user typed
+  (``UploadRejected.fields``) and a form can be shown again intact.
   After a successful parse, wrap the database work in :meth:`UploadBatch.discard_on_error`
   so a failing transaction deletes the stored objects too.
 
@@ -72,12 +75,15 @@ class UploadRejected(DomainError):
 
     ``status`` is 413 for files over the size limit, 400 for a malformed or interrupted
     request, else 422. ``filename`` is the (cleaned) name of the file at fault, if any.
+    ``fields`` holds the form's other fields as far as they were received, so a form that
+    sends text with its files can be shown again with what the user typed.
     """
 
     def __init__(self, message: Any, *, status: int = 422, filename: str | None = None) -> None:
         super().__init__(message, field="files")
         self.status = status
         self.filename = filename
+        self.fields: dict[str, str] = {}
 
 
 # --- File types and kinds ---------------------------------------------------------------
@@ -313,6 +319,7 @@ class UploadPolicy:
     max_bytes: int
     prefix: str  # storage key prefix, e.g. "assets" or "deliverables"
     max_files: int = 20
+    max_field_bytes: int = MAX_FIELD_BYTES  # a longer text field is refused (413)
     thumbnails: bool = True
     pixel_limit: int = field(default_factory=max_pixels)
     file_field: str = "files"
@@ -475,16 +482,29 @@ def _drain(stream: Any) -> None:
         pass
 
 
-def receive_upload(request: FlaskRequest, storage: Storage, policy: UploadPolicy, *, csrf: bool = True) -> UploadBatch:
+def drain_body(request: FlaskRequest) -> None:
+    """Read and drop a request body that will not be parsed (an upload refused before its first byte)."""
+    try:
+        stream = request.stream
+    except Exception:  # noqa: BLE001 - over the request limit: nothing can be read
+        return
+    _drain(stream)
+
+
+def receive_upload(
+    request: FlaskRequest, storage: Storage, policy: UploadPolicy, *, csrf: bool = True, require_files: bool = True
+) -> UploadBatch:
     """Stream the files of a ``multipart/form-data`` request into ``storage`` under ``policy``.
 
     Returns an :class:`UploadBatch` whose files are stored completely and passed every
     check. Raises :class:`UploadRejected` (nothing is left stored) when a file breaks a
-    rule, none was sent, or the body is malformed or cut short; ``CSRFError`` when the
+    rule, none was sent (unless ``require_files`` is False: a form whose files are
+    optional), or the body is malformed or cut short; ``CSRFError`` when the
     token (``X-CSRFToken`` header, or a ``csrf_token`` field before the first file) is
     missing or wrong; ``RequestEntityTooLarge`` when the request is over the limit.
     Only parts named ``policy.file_field`` are taken as files; other fields (at most
-    64 KiB each) are returned in ``batch.fields``.
+    ``policy.max_field_bytes`` each) are returned in ``batch.fields``, and on a refusal
+    in ``UploadRejected.fields``.
     """
     mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
     boundary = options.get("boundary", "")
@@ -504,6 +524,7 @@ def receive_upload(request: FlaskRequest, storage: Storage, policy: UploadPolicy
     field_value = bytearray()
     files_seen = 0
     finished = False
+    refused: UploadRejected | None = None  # the first refused file: later files are skipped, fields still read
     try:
         while not finished:
             chunk = stream.read(CHUNK_SIZE)
@@ -518,21 +539,31 @@ def receive_upload(request: FlaskRequest, storage: Storage, policy: UploadPolicy
                     field_name, part = None, None
                     if not token_ok:
                         raise CSRFError("The CSRF token is missing.")
-                    if event.name != policy.file_field or not event.filename:
-                        continue  # another file input, or one sent with no file chosen: its data is dropped
+                    if refused is not None or event.name != policy.file_field or not event.filename:
+                        continue  # another file input, one sent with no file chosen, or after a refusal: dropped
                     files_seen += 1
-                    if files_seen > policy.max_files:
-                        raise UploadRejected(_l("Send at most %(count)s files at once.", count=policy.max_files))
-                    part = _FilePart(storage, policy, clean_filename(event.filename))
+                    try:
+                        if files_seen > policy.max_files:
+                            raise UploadRejected(_l("Send at most %(count)s files at once.", count=policy.max_files))
+                        part = _FilePart(storage, policy, clean_filename(event.filename))
+                    except UploadRejected as error:
+                        refused = error
+                        batch.discard()
                 elif isinstance(event, Data):
                     if part is not None:
-                        part.feed(event.data)
-                        if not event.more_data:
-                            batch.files.append(part.finish())
+                        try:
+                            part.feed(event.data)
+                            if not event.more_data:
+                                batch.files.append(part.finish())
+                                part = None
+                        except UploadRejected as error:
+                            part.abort()
                             part = None
+                            refused = error
+                            batch.discard()
                     elif field_name is not None:
                         field_value += event.data
-                        if len(field_value) > MAX_FIELD_BYTES:
+                        if len(field_value) > policy.max_field_bytes:
                             raise UploadRejected(_l("The form sent too much text."), status=413)
                         if not event.more_data:
                             value = field_value.decode("utf-8", "replace")
@@ -547,12 +578,15 @@ def receive_upload(request: FlaskRequest, storage: Storage, policy: UploadPolicy
             raise UploadRejected(_l("The upload was interrupted. Try again."), status=400)
         if csrf and not token_ok:
             raise CSRFError("The CSRF token is missing.")
-        if not batch.files:
+        if refused is not None:
+            raise refused
+        if require_files and not batch.files:
             raise UploadRejected(_l("Choose at least one file to upload."))
-    except UploadRejected:
+    except UploadRejected as error:
         if part is not None:
             part.abort()
         batch.discard()
+        error.fields = dict(batch.fields)
         _drain(stream)
         raise
     except (ClientDisconnected, ValueError):
@@ -560,7 +594,9 @@ def receive_upload(request: FlaskRequest, storage: Storage, policy: UploadPolicy
         if part is not None:
             part.abort()
         batch.discard()
-        raise UploadRejected(_l("The upload was interrupted. Try again."), status=400) from None
+        interrupted = UploadRejected(_l("The upload was interrupted. Try again."), status=400)
+        interrupted.fields = dict(batch.fields)
+        raise interrupted from None
     except BaseException:
         if part is not None:
             part.abort()

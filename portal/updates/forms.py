@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.models import AckChoice
@@ -35,6 +35,9 @@ class UpdateForm(FlaskForm):
         validators=[Length(max=5000)],
         description=_l("Optional. Decisions, files or answers the client owes us."),
     )
+    # The files are streamed into storage by the view (portal.storage.uploads), never parsed by WTForms:
+    # this field only renders the labelled input and carries the refusal messages.
+    files = MultipleFileField(_l("Attach files"))
 
 
 class CommentForm(FlaskForm):

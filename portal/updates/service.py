@@ -6,7 +6,8 @@ weekly dispatch, which commits per project, lives in ``portal.updates.dispatch``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from portal.models import (
     Role,
     Update,
     UpdateAcknowledgement,
+    UpdateAttachment,
     UpdateComment,
     UpdateKind,
     UpdateStatus,
@@ -33,6 +35,7 @@ from portal.models import (
     WeeklyNote,
 )
 from portal.notify.service import portal_url, queue_email
+from portal.storage.uploads import ReceivedFile
 from portal.timeutil import utcnow
 from portal.updates import weekly
 
@@ -41,6 +44,8 @@ LIMITS = {"title": 200, "body": 20000, "done": 5000, "next_steps": 5000, "blocke
 COMMENT_LIMIT = 4000
 ACK_COMMENT_LIMIT = 2000
 NOTE_LIMIT = 5000
+MAX_ATTACHMENTS = 20  # files on one update
+STORAGE_PREFIX = "updates"  # storage keys of attachments: updates/2026/11/<32 hex>
 
 
 def _require_manager(actor: User, project: Project) -> None:
@@ -52,9 +57,19 @@ def _require_manager(actor: User, project: Project) -> None:
 
 
 def save_update(
-    actor: User, project: Project, values: dict[str, Any], *, publish: bool, update: Update | None = None
+    actor: User,
+    project: Project,
+    values: dict[str, Any],
+    *,
+    publish: bool,
+    update: Update | None = None,
+    attachments: Sequence[ReceivedFile] = (),
 ) -> Update:
-    """Create or change a manual update, as a draft or published; the caller commits."""
+    """Create or change a manual update, as a draft or published, with any newly uploaded files; the caller commits.
+
+    ``attachments`` are files already stored (``portal.storage.uploads.receive_upload``);
+    if the caller's transaction fails, the caller deletes them (``UploadBatch.discard_on_error``).
+    """
     _require_manager(actor, project)
     if update is not None and (update.is_published or update.is_weekly):
         raise Conflict(_l("A published update is a record and cannot be changed. Post a new update to correct it."))
@@ -75,6 +90,8 @@ def save_update(
     for name, value in cleaned.items():
         setattr(update, name, value)
     db.session.flush()
+    if attachments:
+        _attach(actor, update, attachments)
     if publish:
         publish_update(actor, update)
     else:
@@ -107,13 +124,71 @@ def publish_update(actor: User, update: Update) -> None:
         )
 
 
-def delete_draft(actor: User, update: Update) -> None:
-    """Delete a draft nobody else has seen; the caller commits."""
+def delete_draft(actor: User, update: Update) -> list[str]:
+    """Delete a draft nobody else has seen; return the storage keys of its attachments to delete once committed."""
     _require_manager(actor, update.project)
     if update.is_published:
         raise Conflict(_l("A published update is a record and cannot be deleted."))
     activity.record(actor, "update.draft_deleted", update, project=update.project, data={"title": update.title}, internal=True)
+    keys = [key for attachment in update.attachments for key in attachment.keys]
     db.session.delete(update)
+    return keys
+
+
+# --- Attachments -------------------------------------------------------------------------
+
+
+def check_attachments_allowed(actor: User, update: Update) -> None:
+    """Refuse before any byte is stored: only the project's manager or an admin attach files, and only to written updates."""
+    _require_manager(actor, update.project)
+    if update.is_weekly:
+        raise Conflict(_l("The weekly update is written by Rapport: attach files to an update you write."), field="files")
+
+
+def _attach(actor: User, update: Update, received: Sequence[ReceivedFile]) -> list[UpdateAttachment]:
+    check_attachments_allowed(actor, update)
+    if len(update.attachments) + len(received) > MAX_ATTACHMENTS:
+        raise DomainError(_l("An update can have at most %(count)s files.", count=MAX_ATTACHMENTS), field="files")
+    added = [
+        UpdateAttachment(
+            original_name=item.name,
+            extension=item.extension,
+            content_type=item.content_type,
+            size=item.stored.size,
+            sha256=item.stored.sha256,
+            storage_key=item.stored.key,
+            thumbnail_key=item.thumbnail.key if item.thumbnail else None,
+            width=item.width,
+            height=item.height,
+            uploaded_by=actor,
+        )
+        for item in received
+    ]
+    update.attachments.extend(added)
+    db.session.flush()
+    return added
+
+
+def add_attachments(actor: User, update: Update, received: Sequence[ReceivedFile]) -> list[UpdateAttachment]:
+    """Attach stored uploads to a draft or a published update; the caller commits (or deletes the stored objects)."""
+    if not received:
+        raise DomainError(_l("Choose at least one file to upload."), field="files")
+    added = _attach(actor, update, received)
+    data = {"title": update.title, "files": [a.original_name for a in added]}
+    activity.record(actor, "update.attachments_added", update, project=update.project, data=data, internal=not update.is_published)
+    return added
+
+
+def remove_attachment(actor: User, attachment: UpdateAttachment) -> list[str]:
+    """Take a file off an update; return the storage keys to delete once the transaction committed."""
+    update = attachment.update
+    check_attachments_allowed(actor, update)
+    keys = attachment.keys
+    data = {"title": update.title, "file": attachment.original_name}
+    update.attachments.remove(attachment)
+    db.session.flush()
+    activity.record(actor, "update.attachment_removed", update, project=update.project, data=data, internal=not update.is_published)
+    return keys
 
 
 def client_members(project: Project, *, weekly: bool) -> list[User]:
@@ -259,6 +334,7 @@ class FeedItem:
     acks: list[UpdateAcknowledgement]  # staff: everyone's; clients: their own
     own_ack: UpdateAcknowledgement | None
     waiting_for: list[User]  # staff: client members who have not answered yet
+    attachments: list[UpdateAttachment] = field(default_factory=list)
 
 
 def feed(
@@ -308,6 +384,11 @@ def feed(
     acks: dict[int, list[UpdateAcknowledgement]] = {}
     for ack in db.session.scalars(ack_query.options(joinedload(UpdateAcknowledgement.user)).order_by(UpdateAcknowledgement.id)):
         acks.setdefault(ack.update_id, []).append(ack)
+    attachments: dict[int, list[UpdateAttachment]] = {}
+    for attachment in db.session.scalars(
+        select(UpdateAttachment).where(UpdateAttachment.update_id.in_(ids)).order_by(UpdateAttachment.id)
+    ):
+        attachments.setdefault(attachment.update_id, []).append(attachment)
     members: list[User] = []
     if viewer.is_staff:
         members = list(
@@ -330,6 +411,7 @@ def feed(
                 acks=update_acks,
                 own_ack=next((a for a in update_acks if a.user_id == viewer.id), None),
                 waiting_for=[m for m in members if m.id not in answered] if u.is_published else [],
+                attachments=attachments.get(u.id, []),
             )
         )
     return items, more

@@ -280,6 +280,45 @@ class Scene:
         """A fresh draft update (to publish or delete)."""
         return self._update(published=False).id
 
+    def _update_attachment(self, update_id: int) -> int:
+        """Attach a stored image (with its preview) to an update, directly: no activity event of its own."""
+        import io
+
+        from flask import current_app
+
+        from portal.models import UpdateAttachment
+        from portal.storage import storage_for
+        from portal.storage.images import inspect_image
+        from tests.integration.asset_helpers import png_bytes
+
+        storage = storage_for(current_app)
+        stored = storage.save(io.BytesIO(png_bytes()), "updates")
+        thumbnail = inspect_image(storage, stored.key, "PNG", thumbnail_prefix="updates").thumbnail
+        attachment = UpdateAttachment(
+            update_id=update_id, original_name="wireframe.png", extension="png", content_type="image/png",
+            size=stored.size, sha256=stored.sha256, storage_key=stored.key,
+            thumbnail_key=thumbnail.key if thumbnail else None, uploaded_by=self.world.manager,
+        )
+        db.session.add(attachment)
+        db.session.commit()
+        return attachment.id
+
+    def attachment(self) -> int:
+        """An image attached to the published update (shared by the visitors)."""
+        if "attachment" not in self._cache:
+            self._cache["attachment"] = self._update_attachment(self.update())
+        return self._cache["attachment"]
+
+    def draft_attachment(self) -> int:
+        """An image attached to the kept draft (shared by the visitors)."""
+        if "draft_attachment" not in self._cache:
+            self._cache["draft_attachment"] = self._update_attachment(self.kept_draft())
+        return self._cache["draft_attachment"]
+
+    def fresh_attachment(self) -> int:
+        """A fresh image on the published update (to remove)."""
+        return self._update_attachment(self.update())
+
     def xnote(self) -> int:
         """A staff expectation note shared with the client (shared by the visitors)."""
         if "xnote" not in self._cache:
@@ -504,6 +543,20 @@ def draft_form(s: Scene) -> dict:
     return {"title": "Sprint 4 (draft)", "body": "Search is almost live.", "action": "draft"}
 
 
+def update_files(s: Scene) -> dict:
+    import io
+
+    return {"files": [(io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "minutes.pdf")]}
+
+
+def update_form_with_files(s: Scene) -> dict:
+    return {**update_form(s), **update_files(s)}
+
+
+def draft_form_with_files(s: Scene) -> dict:
+    return {**draft_form(s), **update_files(s)}
+
+
 def comment_form(s: Scene) -> dict:
     return {"body": "Thanks for the update."}
 
@@ -653,6 +706,15 @@ MATRIX = [
     row("POST", "/projects/{project}/updates/{kept_draft}/comments",      LOGIN, 404,  404,   409,   404,   409,  data=comment_form),
     row("POST", "/projects/{project}/updates/{update}/acknowledge",       LOGIN, 404,  DONE,  403,   403,   403,  data=concern_form),
     row("POST", "/projects/{project}/updates/{kept_draft}/acknowledge",   LOGIN, 404,  404,   403,   403,   403,  data=concern_form),
+    row("POST", "/projects/{project}/updates/new",                        LOGIN, 403,  403,   DONE,  404,   DONE, data=update_form_with_files),
+    row("POST", "/projects/{project}/updates/{kept_draft}/edit",          LOGIN, 403,  403,   DONE,  404,   DONE, data=draft_form_with_files),
+    row("POST", "/projects/{project}/updates/{update}/attachments",       LOGIN, 403,  403,   DONE,  404,   DONE, data=update_files),
+    row("POST", "/projects/{project}/updates/{update}/attachments/{fresh_attachment}/remove", LOGIN, 403, 403, DONE, 404, DONE),
+    row("GET",  "/projects/{project}/updates/{update}/attachments/{attachment}",                LOGIN, 404, 200, 200, 404, 200),
+    row("GET",  "/projects/{project}/updates/{update}/attachments/{attachment}/thumbnail",      LOGIN, 404, 200, 200, 404, 200),
+    row("GET",  "/projects/{project}/updates/{kept_draft}/attachments/{draft_attachment}",      LOGIN, 404, 404, 200, 404, 200),
+    row("GET",  "/projects/{project}/updates/{kept_draft}/attachments/{draft_attachment}/thumbnail", LOGIN, 404, 404, 200, 404, 200),
+    row("GET",  "/projects/{project}/updates/{update}/attachments/{draft_attachment}",          LOGIN, 404, 404, 404, 404, 404),
     row("GET",  "/projects/{project}/weekly",                             LOGIN, 403,  403,   200,   404,   200),
     row("POST", "/projects/{project}/weekly/note",                        LOGIN, 403,  403,   DONE,  404,   DONE, data=weekly_note_form),
     row("GET",  "/projects/{project}/expectations/",                      LOGIN, 404,  200,   200,   404,   200),
