@@ -47,10 +47,12 @@ class SectionRegistry:
 
         return decorator
 
-    def render(self, *args: Any) -> list[tuple[str, dict[str, Any]]]:
-        """Return (template, context) of every block that has something to show, in order."""
+    def render(self, *args: Any, skip: frozenset[str] = frozenset()) -> list[tuple[str, dict[str, Any]]]:
+        """Return (template, context) of every block that has something to show, in order, except the ``skip`` keys."""
         blocks = []
         for section in sorted(self._sections.values(), key=lambda s: s.order):
+            if section.key in skip:
+                continue
             context = section.context(*args)
             if context is not None:
                 blocks.append((section.template, context))

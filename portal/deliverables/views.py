@@ -699,8 +699,8 @@ def review_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None
 
 @home_panels.register("deliverables_decisions", order=13, template="deliverables/_home_decisions.html")
 def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
-    """Staff: the client's recent decisions on deliverables, newest first (one query)."""
+    """Staff: the client's recent approvals, newest first (one query); change requests are in the attention queue."""
     if not viewer.is_staff:
         return None
-    decisions = service.recent_decisions(projects)
+    decisions = service.recent_decisions(projects, outcome=DecisionOutcome.APPROVE)
     return {"decisions": decisions, "days": service.RECENT_DECISIONS_DAYS} if decisions else None

@@ -9,12 +9,18 @@ from sqlalchemy.orm import joinedload
 
 from portal.access import visible_clients, visible_projects
 from portal.extensions import db
+from portal.health import health_for
+from portal.home.client import ATTENTION_REPLACES, client_home
+from portal.home.staff import QUEUE_REPLACES, attention_queue, kind_named
 from portal.models import Client, Project, ProjectMember, Role, User
 from portal.sections import home_panels
+from portal.timeutil import utcnow
 
 bp = Blueprint("home", __name__)
 
 PAGE_SIZE = 30
+MAX_PAGE = 100_000
+MAX_ID = 2**31 - 1
 
 
 @bp.route("/")
@@ -25,15 +31,28 @@ def index():
         projects = db.session.scalars(
             visible_projects(current_user).options(joinedload(Project.manager)).order_by(Project.name)
         ).all()
-        return render_template("home/client.html", projects=projects, panels=home_panels.render(current_user, projects))
+        return render_template(
+            "home/client.html",
+            projects=projects,
+            home=client_home(current_user, projects, utcnow()),
+            panels=home_panels.render(current_user, projects, skip=ATTENTION_REPLACES),
+        )
     return _staff_home()
 
 
 def _staff_home():
-    """List the staff member's projects (admins: everyone's, filterable by manager), a page at a time."""
+    """Show what needs the staff member (the attention queue), then their projects a page at a time.
+
+    Admins see everyone's work, filterable by manager; a ``manager`` that is not a number is ignored.
+    """
     text = (request.args.get("q") or "").strip()[:100]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     manager_id = request.args.get("manager", type=int) if current_user.is_admin else None
+    if manager_id is not None and not 0 < manager_id <= MAX_ID:
+        manager_id = None  # not an id: ignored, like a word (a huge number would overflow the database's integer)
+    expand = kind_named(request.args.get("more"))
+    now = utcnow()
+    queue = attention_queue(current_user, now, manager_id=manager_id, expand=expand)
     query = visible_projects(current_user).join(Client, Client.id == Project.client_id)
     if manager_id:
         query = query.where(Project.manager_id == manager_id)
@@ -64,8 +83,10 @@ def _staff_home():
         if current_user.is_admin
         else []
     )
+    filtered_manager = next((m for m in managers if m.id == manager_id), None)
     return render_template(
         "home/staff.html",
+        filtered_manager=filtered_manager,
         projects=projects,
         clients=clients,
         member_counts=member_counts,
@@ -75,5 +96,8 @@ def _staff_home():
         page=page,
         total=total,
         page_size=PAGE_SIZE,
-        panels=home_panels.render(current_user, projects),
+        queue=queue,
+        expanded=expand,
+        health=health_for(projects, now),
+        panels=home_panels.render(current_user, projects, skip=QUEUE_REPLACES),
     )

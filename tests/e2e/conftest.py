@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def busy_world(world):
+    """The client has a deliverable to review, a goal to sign and an overdue request; the project has an update."""
+    from portal.assets import service as assets
+    from portal.extensions import db
+    from portal.models import AssetRequest, Update, UpdateKind, UpdateStatus
+    from portal.timeutil import local_today, utcnow
+    from tests.integration.deliverables_support import make_deliverable, submit
+    from tests.integration.goals_support import propose
+
+    today = local_today(world.project.timezone)
+    request = assets.create_request(world.manager, world.project, title="Logo files", kinds=["images"])
+    db.session.commit()
+    db.session.execute(AssetRequest.__table__.update().where(AssetRequest.id == request.id).values(due_date=today - timedelta(days=2)))
+    propose(world.manager, world.project, title="More online orders")
+    submit(world.manager, make_deliverable(world.manager, world.project, title="Homepage design"))
+    db.session.add(Update(project=world.project, kind=UpdateKind.WEEKLY, status=UpdateStatus.PUBLISHED, title="Week 47", body="Quiet week.", published_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    return world

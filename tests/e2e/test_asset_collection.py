@@ -44,9 +44,9 @@ def test_manager_requests_a_logo_and_the_client_delivers_it(page: Page, new_cont
     # The client finds it on their checklist and uploads a PNG with the file input.
     client = new_context().new_page()
     login_as(client, base, world.own_client)
-    needs = client.get_by_role("region", name="What we need from you")
-    expect(needs).to_contain_text("0 of 1 provided")
-    needs.get_by_role("link", name="Logo").click()
+    needs = client.get_by_role("region", name="Needs your attention")
+    expect(needs).to_contain_text("Files requested")
+    needs.get_by_role("link", name="Logo", exact=True).click()
     upload_by_file_input(client, first_logo)
     client.get_by_role("link", name="Show them on the page").click()
     expect(client.get_by_role("link", name="logo.png")).to_be_visible()

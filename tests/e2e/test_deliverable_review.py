@@ -52,9 +52,9 @@ def test_a_deliverable_goes_from_changes_requested_to_approved(page: Page, new_c
     # The client sees it waiting for their review, opens it and asks for changes with a reason.
     client = new_context().new_page()
     login_as(client, base, world.own_client)
-    waiting = client.get_by_role("region", name="Waiting for your review")
-    expect(waiting).to_contain_text("Sent for review")
-    waiting.get_by_role("link", name="Homepage design").click()
+    waiting = client.get_by_role("region", name="Needs your attention")
+    expect(waiting).to_contain_text("Deliverable to review")
+    waiting.get_by_role("link", name="Homepage design, version 1").click()
     expect(client.get_by_role("heading", name="Version 1", level=2, exact=True)).to_be_visible()
     expect(client.get_by_role("link", name="homepage-v1.png")).to_be_visible()
     violations = blocking_violations(client)
@@ -83,11 +83,12 @@ def test_a_deliverable_goes_from_changes_requested_to_approved(page: Page, new_c
     expect(history.locator("#version-1")).to_contain_text("The logo is too small on phones.")
     expect(history.locator("#version-2")).to_contain_text("Approved by Ayşe Client")
     expect(client.get_by_role("button", name="Approve version 2")).to_have_count(0)
-    expect(client.get_by_role("region", name="Waiting for your review")).to_have_count(0)
+    client.goto(f"{base}/")
+    expect(client.get_by_role("region", name="Needs your attention")).not_to_contain_text("Homepage design")
 
     # The manager's home shows the approval.
     page.goto(f"{base}/")
-    decisions = page.get_by_role("region", name="Recent decisions")
+    decisions = page.get_by_role("region", name="Recently approved")
     newest = decisions.get_by_role("listitem").first
     expect(newest).to_contain_text("Ayşe Client approved")
     expect(newest).to_contain_text("version 2")

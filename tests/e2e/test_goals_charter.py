@@ -45,8 +45,8 @@ def test_manager_and_client_agree_a_goal_and_follow_it_on_the_chart(page: Page, 
     # The client approver finds it on their home page and counter-proposes a lower target.
     client = new_context().new_page()
     login_as(client, base, world.own_client)
-    waiting = client.get_by_role("region", name="Goals waiting for your signature")
-    waiting.get_by_role("link", name=GOAL).click()
+    waiting = client.get_by_role("region", name="Needs your attention")
+    waiting.get_by_role("link", name=GOAL, exact=True).click()
     expect(client.get_by_role("button", name="Agree to revision 1")).to_be_visible()
     client.get_by_role("link", name="Counter-propose").click()
     expect(client.get_by_label("Target", exact=True)).to_have_value("200")

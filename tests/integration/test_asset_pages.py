@@ -46,7 +46,7 @@ def test_staff_request_files_and_the_client_finds_them_on_their_checklist(manage
     assert asset_request.kinds == ["images"] and asset_request.required
 
     home = client_web.text("/")
-    assert "What we need from you" in home and "Logo as a vector file" in home and "0 of 1 provided" in home
+    assert "Needs your attention" in home and "Logo as a vector file" in home and "Files requested" in home
     project_page = client_web.text(f"/projects/{world.project.id}")
     assert "What we need from you" in project_page and "Needed" in project_page
     request_page = client_web.text(f"/assets/requests/{asset_request.id}")
@@ -99,7 +99,7 @@ def test_reviewing_on_the_page(manager_web, client_web, world):
     assert returned.status_code == 302
     client_page = client_web.text(f"/assets/requests/{asset_request.id}")
     assert "The logo must be a vector file" in client_page and "Upload version 2" in client_page
-    assert "New version needed" in client_web.text("/")
+    assert "Returned with a note" in client_web.text("/")
 
     store_file(world.own_client, world.project, db.session.get(AssetRequest, asset_request.id), png_bytes(), "logo.svg.png")
     db.session.commit()
@@ -111,14 +111,15 @@ def test_reviewing_on_the_page(manager_web, client_web, world):
     assert "What we need from you" not in client_web.text("/")  # nothing outstanding: the home panel steps aside
 
 
-def test_overdue_items_come_first_on_the_home_panel(client_web, world):
-    """The home panel lists what is still needed, overdue first, with the due dates."""
+def test_outstanding_requests_are_on_the_home_with_their_due_dates(client_web, world):
+    """The client's "Needs your attention" lists what is still needed (oldest first), saying which is overdue."""
     for title, days in (("Texts", 5), ("Photos", -2), ("Logo", 1)):
         service.create_request(world.manager, world.project, title=title, kinds=["any"], due_date=TODAY + timedelta(days=days), today=TODAY - timedelta(days=10))
     db.session.commit()
     home = client_web.text("/")
-    assert home.index("Photos") < home.index("Logo") < home.index("Texts")
-    assert "Overdue" in home and "1 overdue" in home
+    block = home[home.index("Needs your attention") :]
+    assert "Texts" in block and "Photos" in block and "Logo" in block
+    assert block.count("Overdue: was due") == 1
 
 
 def test_empty_states_say_what_to_do(manager_web, client_web, world):

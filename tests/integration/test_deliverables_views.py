@@ -185,7 +185,7 @@ def test_client_requests_changes_then_approves_version_two(make_web, world, home
 
     manager = logged_in(make_web, world.manager)
     home = manager.text("/")
-    assert "Recent decisions" in home and "Ayşe Client approved" in home and "Homepage design" in home
+    assert "Recently approved" in home and "Ayşe Client approved" in home and "Homepage design" in home
 
 
 def test_deciding_on_a_replaced_version_answers_409_with_the_current_state(make_web, world, homepage):
@@ -247,15 +247,15 @@ def test_admin_reopens_with_a_reason(make_web, world, homepage):
 
 
 def test_client_home_says_what_waits_for_their_review_and_since_when(make_web, world, homepage, make_user):
-    """Approvers see "Waiting for your review" with the time waited; readers and other organisations do not."""
+    """Approvers find the version under "Needs your attention" with the time waited; other organisations do not."""
     client = logged_in(make_web, world.own_client)
     home = client.text("/")
-    panel = home[home.index("Waiting for your review") :]
-    assert "Homepage design" in panel and re.search(r"Sent for review <time datetime=", panel)
+    panel = home[home.index("Needs your attention") :]
+    assert "Homepage design" in panel and "Deliverable to review" in panel and re.search(r"Waiting <time datetime=", panel)
     other = logged_in(make_web, world.other_client)
-    assert "Waiting for your review" not in other.text("/")
+    assert "Homepage design" not in other.text("/")
     client.post(f"/deliverables/{homepage.id}/versions/1/approve", {})
-    assert "Waiting for your review" not in client.text("/")
+    assert "Deliverable to review" not in client.text("/")
 
 
 def test_project_page_shows_the_deliverables_block(make_web, world, homepage):
@@ -304,7 +304,7 @@ def test_pages_run_the_same_queries_for_5_and_50_deliverables(make_web, make_cli
             web.text(url)  # warm up: sessions, caches
             with count_queries() as q:
                 page = web.text(url)
-            assert ("Recent decisions" if path == "/" and user is manager else "Deliverable 4") in page
+            assert ("Changes requested" if path == "/" and user is manager else "Deliverable 4") in page
             counts.append((user.role, q.count))
     assert counts[:2] == counts[2:], counts
 

@@ -418,19 +418,21 @@ def test_client_home_lists_goals_waiting_for_the_approvers_signature(make_web, w
     propose(world.own_client, world.project, title="Agency signs this")
     agreed_goal(world.manager, world.own_client, world.project, title="Already agreed")
     approver_home = as_user(make_web, world.own_client).get("/").get_data(as_text=True)
-    section = approver_home[approver_home.index("Goals waiting for your signature"):]
+    start = approver_home.index("Needs your attention")
+    section = "".join(item for item in approver_home[start : approver_home.index("</section>", start)].split("<li") if 'data-kind="sign"' in item)
     assert f'href="/goals/{waiting.id}"' in section and "Sign me" in section
     assert "Agency signs this" not in section and "Already agreed" not in section
 
-    assert "Goals waiting for your signature" not in as_user(make_web, reader).get("/").get_data(as_text=True)
+    assert "You can decide" not in as_user(make_web, reader).get("/").get_data(as_text=True)  # readers see who must sign
     manager_home = text_of(as_user(make_web, world.manager).get("/"))
-    assert "Goals waiting for your signature" in manager_home and "Agency signs this" in manager_home
+    queue = manager_home[manager_home.index("Goals awaiting agreement"):]
+    assert "Agency signs this" in queue and "Waiting for your signature" in queue
 
 
 def test_approver_with_nothing_to_sign_is_told_so(make_web, world):
-    """The panel's empty state says what will appear there."""
+    """The attention list's empty state says what will appear there."""
     page = text_of(as_user(make_web, world.own_client).get("/"))
-    assert "Nothing waits for your signature" in page
+    assert "Nothing needs you right now" in page and "proposes a goal" in page
 
 
 def _seed(world, count: int) -> None:
