@@ -9,10 +9,14 @@ the scheduler, every few minutes).
     .venv/bin/python bench/weekly.py --projects 1000                 # SQLite in a temporary folder
     .venv/bin/python bench/weekly.py --projects 10000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/rapport_bench
 
+Each project also gets goals (two agreed metric goals with three check-ins each, one
+off track and one ahead, an open assumption, and a proposal waiting for the client's
+signature), deliverables (one overdue with a change request of the week, one version
+waiting for review, one approved this week) and asset requests (one overdue, one
+submitted this week, one returned once and then accepted), so every fact provider of
+the weekly update and of the expectation note has real work to do.
+
 The database at --database-url is emptied (every table dropped and created again).
-Goals, deliverables and asset requests are not seeded: their fact providers are not
-plugged into the weekly composer yet, so the dispatch would not read them. Once they
-are, seed them here too and measure again.
 """
 
 from __future__ import annotations
@@ -101,14 +105,127 @@ def seed(app, projects: int) -> None:
         db.session.execute(insert(Update), updates)
         db.session.execute(insert(ExpectationNote), notes)
         db.session.execute(insert(WeeklyNote), weekly_notes)
+        for model, batch in seed_features(projects, clients).items():
+            db.session.execute(insert(model), batch)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:  # explicit ids above: move the sequences past them
-                for table in ("users", "clients", "projects"):
+                for table in ("users", "clients", "projects", "goals", "goal_revisions", "deliverables",
+                              "deliverable_versions", "asset_requests"):
                     conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
                 conn.exec_driver_sql("ANALYZE")
         db.session.remove()
         db.engine.dispose()
+
+
+def seed_features(projects: int, clients: int) -> dict:
+    """Return the rows of every project's goals, deliverables and asset requests, per model, in insert order."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.models import (
+        AssetFile,
+        AssetRequest,
+        AssetRequestStatus,
+        AssetReview,
+        AssumptionStatus,
+        Decision,
+        DecisionOutcome,
+        Deliverable,
+        DeliverableStatus,
+        DeliverableVersion,
+        Goal,
+        GoalAssumption,
+        GoalCheckIn,
+        GoalRevision,
+        GoalSignature,
+        GoalState,
+        MeasureKind,
+        ReasonCategory,
+        ReviewDecision,
+        ReviewState,
+        Side,
+        VersionStatus,
+    )
+
+    agreed_at = datetime(2026, 1, 15, 7, tzinfo=UTC)
+    week = SLOT - timedelta(days=4)  # inside the period of the update at SLOT
+    rows: dict = {model: [] for model in (Goal, GoalRevision, GoalSignature, GoalAssumption, GoalCheckIn, Deliverable,
+                                          DeliverableVersion, Decision, AssetRequest, AssetFile, AssetReview)}
+    goal_id = deliverable_id = request_id = 0
+    for p in range(projects):
+        pid, c = p + 1, p % clients
+        manager_id, approver_id = p % MANAGERS + 1, MANAGERS + 2 * c + 1
+        # Goals: two agreed (off track, ahead) with check-ins, one proposal waiting for the client.
+        for kind, (baseline, target, unit, values) in enumerate([
+            (Decimal(100), Decimal(500), "orders", (Decimal(105), Decimal(110), Decimal(112))),
+            (Decimal(0), Decimal(100), "%", (Decimal(15), Decimal(30), Decimal(40))),
+            (Decimal(3000), Decimal(1500), "ms", ()),
+        ]):
+            goal_id += 1
+            agreed = bool(values)
+            rows[Goal].append({"id": goal_id, "project_id": pid, "created_by_id": manager_id,
+                               "state": GoalState.AGREED if agreed else GoalState.PROPOSED, "current_number": 1,
+                               "agreed_number": 1 if agreed else None, "version": 1, "created_at": CREATED})
+            rows[GoalRevision].append({"id": goal_id, "goal_id": goal_id, "number": 1, "title": f"Goal {kind} of project {pid}",
+                                       "why": "", "measure": MeasureKind.METRIC, "metric_name": "Metric", "baseline": baseline,
+                                       "target": target, "unit": unit, "done_when": "", "target_date": date(2026, 6, 15),
+                                       "note": "", "proposed_by_id": manager_id, "side": Side.AGENCY,
+                                       "agreed_at": agreed_at if agreed else None, "agreed_on": agreed_at.date() if agreed else None,
+                                       "created_at": CREATED})
+            for side, user_id in ((Side.AGENCY, manager_id), (Side.CLIENT, approver_id))[: 2 if agreed else 1]:
+                rows[GoalSignature].append({"revision_id": goal_id, "side": side, "user_id": user_id, "implied": side is Side.AGENCY,
+                                            "signed_at": agreed_at})
+            rows[GoalAssumption].append({"goal_id": goal_id, "text": "Photos arrive on time", "side": Side.AGENCY, "added_in": 1,
+                                         "status": AssumptionStatus.OPEN, "created_at": CREATED})
+            for n, value in enumerate(values):
+                rows[GoalCheckIn].append({"goal_id": goal_id, "revision_number": 1, "measured_on": date(2026, 2, 20) + timedelta(days=7 * n),
+                                          "value": value, "note": "", "recorded_by_id": manager_id, "created_at": CREATED})
+        # Deliverables: overdue after a change request this week, one waiting for review, one approved this week.
+        for status, due, outcome in (
+            (DeliverableStatus.CHANGES_REQUESTED, date(2026, 3, 2), DecisionOutcome.CHANGES_REQUESTED),
+            (DeliverableStatus.IN_REVIEW, date(2026, 3, 20), None),
+            (DeliverableStatus.APPROVED, date(2026, 3, 10), DecisionOutcome.APPROVE),
+        ):
+            deliverable_id += 1
+            approved = status is DeliverableStatus.APPROVED
+            rows[Deliverable].append({"id": deliverable_id, "project_id": pid, "title": f"Deliverable {deliverable_id}", "description": "",
+                                      "due_date": due, "included_rounds": 2, "status": status, "current_number": 1,
+                                      "approved_at": week if approved else None, "created_by_id": manager_id, "updated_at": week,
+                                      "lock_version": 1, "created_at": CREATED})
+            version_status = {DecisionOutcome.APPROVE: VersionStatus.APPROVED, DecisionOutcome.CHANGES_REQUESTED: VersionStatus.CHANGES_REQUESTED,
+                              None: VersionStatus.IN_REVIEW}[outcome]
+            rows[DeliverableVersion].append({"id": deliverable_id, "deliverable_id": deliverable_id, "number": 1, "round": 0,
+                                             "status": version_status, "change_notes": "", "impact_note": "", "over_rounds": False,
+                                             "created_by_id": manager_id, "submitted_by_id": manager_id, "submitted_at": week - timedelta(days=3),
+                                             "settled_at": week if outcome else None, "created_at": CREATED})
+            if outcome is not None:
+                rows[Decision].append({"deliverable_id": deliverable_id, "version_id": deliverable_id, "approver_id": approver_id,
+                                       "outcome": outcome, "text": "" if outcome is DecisionOutcome.APPROVE else "Colours are off",
+                                       "reason_category": None if outcome is DecisionOutcome.APPROVE else ReasonCategory.QUALITY,
+                                       "decided_at": week})
+        # Asset requests: overdue, submitted this week, returned once then accepted.
+        for status, version in ((AssetRequestStatus.OPEN, 1), (AssetRequestStatus.SUBMITTED, 1), (AssetRequestStatus.ACCEPTED, 2)):
+            request_id += 1
+            accepted = status is AssetRequestStatus.ACCEPTED
+            rows[AssetRequest].append({"id": request_id, "project_id": pid, "created_by_id": manager_id, "title": f"Request {request_id}",
+                                       "instructions": "", "kinds": ["documents"], "due_date": date(2026, 3, 1), "required": True,
+                                       "status": status, "current_version": version,
+                                       "submitted_at": week if status is not AssetRequestStatus.OPEN else None,
+                                       "closed_at": week + timedelta(days=1) if accepted else None, "updated_at": week,
+                                       "row_version": 1, "created_at": CREATED})
+            for v in range(1, version + 1) if status is not AssetRequestStatus.OPEN else ():
+                rows[AssetFile].append({"project_id": pid, "request_id": request_id, "version": v, "original_name": "file.pdf",
+                                        "extension": "pdf", "content_type": "application/pdf", "size": 1000, "sha256": "0" * 64,
+                                        "storage_key": f"assets/bench-{request_id}-{v}", "thumbnail_key": None,
+                                        "uploaded_by_id": approver_id, "review_state": ReviewState.PENDING,
+                                        "created_at": week - timedelta(days=2 * (version - v))})
+            if accepted:
+                for v, decision in ((1, ReviewDecision.RETURNED), (2, ReviewDecision.ACCEPTED)):
+                    rows[AssetReview].append({"request_id": request_id, "version": v, "decision": decision,
+                                              "note": "Higher resolution, please" if v == 1 else "", "reviewer_id": manager_id,
+                                              "created_at": week - timedelta(days=1) if v == 1 else week + timedelta(days=1)})
+    return rows
 
 
 def measure(app, moment: datetime):
@@ -132,6 +249,20 @@ def measure(app, moment: datetime):
         event.remove(db.engine, "before_cursor_execute", on_execute)
         db.session.remove()
     return report, elapsed, cpu, count
+
+
+def count_facts(app) -> tuple[int, int]:
+    """Return how many facts the weekly updates and lines the weekly notes hold, all projects together."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import ExpectationNote, NoteSource, Update, UpdateKind
+
+    with app.app_context():
+        facts = sum(len(f or []) for f in db.session.scalars(select(Update.facts).where(Update.kind == UpdateKind.WEEKLY)))
+        lines = sum(len(f or []) for f in db.session.scalars(select(ExpectationNote.facts).where(ExpectationNote.source == NoteSource.WEEKLY)))
+        db.session.remove()
+    return facts, lines
 
 
 def main() -> None:
@@ -159,6 +290,7 @@ def main() -> None:
         assert report.sent == args.projects and report.failed == 0, report
         idle, idle_elapsed, _idle_cpu, idle_statements = measure(app, SLOT + timedelta(minutes=7))
         assert idle.sent == 0, idle
+        facts, lines = count_facts(app)
 
         n = args.projects
         print(f"\nweekly dispatch on {backend}, {n} projects due at once (2 client members + manager copy each)\n")
@@ -167,6 +299,8 @@ def main() -> None:
         print(f"{'CPU time of the dispatcher':34}{cpu:>10.1f} s{cpu / n * 1000:>11.2f} ms")
         print(f"{'SQL statements':34}{statements:>12}{statements / n:>14.1f}")
         print(f"{'emails queued':34}{report.emails:>12}{report.emails / n:>14.1f}")
+        print(f"{'facts in the updates':34}{facts:>12}{facts / n:>14.1f}")
+        print(f"{'lines in the expectation notes':34}{lines:>12}{lines / n:>14.1f}")
         print(f"{'idle run (nothing due): time':34}{idle_elapsed:>10.2f} s")
         print(f"{'idle run: SQL statements':34}{idle_statements:>12}")
     finally:

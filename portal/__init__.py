@@ -62,5 +62,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(deliverables_bp)
 
+    from portal.updates.weekly import load_providers
+
+    load_providers()  # every feature's facts for the weekly update and note, in web, scheduler and CLI alike
     cli.init_app(app)
     return app

@@ -8,7 +8,9 @@ Features plug in by registering a *fact provider*; the composer knows none of th
     def goal_facts(project, period_start, period_end, now) -> list[Fact]:
         return [Fact("goal_off_track", "bad", {"goal_id": 7, "title": "…", "variance_pct": -30}, link="/projects/3/goals/7")]
 
-A provider is called with the project, the period the update covers (``period_start``
+A feature's providers live in its ``weekly.py`` and are listed in ``PROVIDER_MODULES``,
+which the app factory loads (``load_providers``), so the web app, the scheduler and the
+CLI compose the same update. A provider is called with the project, the period the update covers (``period_start``
 inclusive, ``period_end`` exclusive, both aware UTC) and the dispatch time; it returns
 facts and must run a constant number of queries. ``params`` must be JSON-serialisable:
 the facts are stored with the update and turned into sentences in each reader's
@@ -20,6 +22,7 @@ that local date is the weekly update's unique key.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,6 +132,23 @@ class FactRegistry:
 
 # Providers of the weekly update.
 weekly_facts = FactRegistry()
+
+# The modules whose import registers providers (on ``weekly_facts`` and on the expectation note's
+# ``expectation_facts``). The app factory loads them all, so the web app, the scheduler and the
+# CLI compose the same update whichever views happen to be imported.
+PROVIDER_MODULES = (
+    "portal.updates.providers",
+    "portal.expectations.weekly",
+    "portal.goals.weekly",
+    "portal.deliverables.weekly",
+    "portal.assets.weekly",
+)
+
+
+def load_providers() -> None:
+    """Import every module of PROVIDER_MODULES, registering its fact providers (idempotent)."""
+    for name in PROVIDER_MODULES:
+        importlib.import_module(name)
 
 
 def compose(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:

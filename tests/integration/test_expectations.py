@@ -163,6 +163,28 @@ def test_chart_draws_expected_against_actual_from_a_plugged_in_provider(web, wor
     assert "2026-W11: actual 37.5%" in svg
 
 
+def test_chart_draws_the_projects_own_goals_once_they_are_agreed_and_measured(web, world):
+    """The goals registered by the app (no test provider) fill the chart: an agreed goal with a check-in is a point."""
+    from decimal import Decimal
+
+    from portal.goals import service as goals_service
+    from tests.integration.goals_support import agreed_goal
+
+    world.project.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.commit()
+    with time_machine.travel(datetime(2026, 3, 2, 7, tzinfo=UTC), tick=False):
+        goal = agreed_goal(world.manager, world.own_client, world.project, baseline=Decimal(0), target=Decimal(100),
+                           unit="visits", target_date=date(2026, 4, 1), assumptions=[])
+    with time_machine.travel(datetime(2026, 3, 9, 6, 5, tzinfo=UTC), tick=False):
+        goals_service.record_check_in(world.manager, goal, measured_on=date(2026, 3, 8), value=Decimal(20))
+        db.session.commit()
+        dispatch_weekly(utcnow(), project_id=world.project.id)
+        web.login(world.own_client)
+        page = web.text(f"/projects/{world.project.id}/expectations/")
+    # Expected on 9 March: 7 of 30 days, 23.3 %; actual 20 %.
+    assert "<svg" in page and re.search(r"<td>23\.3%</td><td>20\.0%</td><td>1</td>", page)
+
+
 def test_log_queries_do_not_grow_with_notes(web, world, count_queries):
     """The log runs as many queries with 20 notes on the page as with 5."""
     web.login(world.manager)

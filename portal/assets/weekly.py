@@ -1,0 +1,196 @@
+"""What asset requests contribute to the weekly update and to the weekly expectation note (registered on import).
+
+Weekly update kinds (sentences in ``templates/updates/_facts.html``):
+
+- ``asset_overdue`` (bad): the client's part is past its due date — days overdue, whether the
+  work needs it, and the agency's note if the last upload was returned.
+- ``asset_needed`` (need): open or returned requests not overdue yet — "what we need from you",
+  with due dates and the return note.
+- ``asset_provided`` (progress): the client sent files in the period; the agency reviews them.
+- ``asset_accepted`` (progress): the agency accepted a request in the period.
+
+Expectation note kind: ``asset_schedule`` — every request: due date against when the client's
+files arrived (the first upload of the version in force), and the time it waited on the client
+(from the request, or from a return, to the next upload) separately from the time it waited on
+the agency (from an upload to its review). Both are computed from the request's ``created_at``,
+the first ``created_at`` of each version's files and each version's review: no activity events
+are needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from portal.expectations.weekly import expectation_facts
+from portal.extensions import db
+from portal.models import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, Project, ReviewDecision
+from portal.timeutil import local_today, zone_named
+from portal.updates.weekly import Fact, portal_path, weekly_facts
+
+
+def _link(asset_request: AssetRequest) -> str:
+    return portal_path("assets.show_request", request_id=asset_request.id)
+
+
+@weekly_facts.register("assets", order=13)
+def asset_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Return overdue requests, what we still need from the client, and what arrived or was accepted (two queries)."""
+    requests = db.session.scalars(
+        select(AssetRequest)
+        .where(
+            AssetRequest.project_id == project.id,
+            or_(
+                AssetRequest.status.in_((AssetRequestStatus.OPEN, AssetRequestStatus.RETURNED, AssetRequestStatus.SUBMITTED)),
+                and_(AssetRequest.status == AssetRequestStatus.ACCEPTED, AssetRequest.closed_at >= period_start),
+            ),
+        )
+        .order_by(AssetRequest.due_date.is_(None), AssetRequest.due_date, AssetRequest.id)
+    ).all()
+    if not requests:
+        return []
+    returned = [r for r in requests if r.status is AssetRequestStatus.RETURNED]
+    notes: dict[int, str] = {}
+    if returned:
+        notes = dict(
+            db.session.execute(
+                select(AssetReview.request_id, AssetReview.note)
+                .join(AssetRequest, AssetRequest.id == AssetReview.request_id)
+                .where(
+                    AssetReview.request_id.in_([r.id for r in returned]),
+                    AssetReview.decision == ReviewDecision.RETURNED,
+                    AssetReview.version == AssetRequest.current_version - 1,
+                )
+            ).all()
+        )
+    today = local_today(project.timezone, now)
+    bad, need, progress = [], [], []
+    for item in requests:
+        base = {"request_id": item.id, "title": item.title, "required": item.required}
+        if item.waiting_on_client:
+            params = {
+                **base,
+                "due_date": item.due_date.isoformat() if item.due_date else None,
+                "returned": item.status is AssetRequestStatus.RETURNED,
+                "note": notes.get(item.id, ""),
+            }
+            if item.is_overdue(today):
+                bad.append(Fact("asset_overdue", "bad", {**params, "days": (today - item.due_date).days}, _link(item)))
+            else:
+                days_left = (item.due_date - today).days if item.due_date else None
+                need.append(Fact("asset_needed", "need", {**params, "days": days_left}, _link(item)))
+        elif item.status is AssetRequestStatus.SUBMITTED and item.submitted_at and period_start <= item.submitted_at < period_end:
+            progress.append(Fact("asset_provided", "progress", {**base, "submitted_at": item.submitted_at.isoformat()}, _link(item)))
+        elif item.status is AssetRequestStatus.ACCEPTED and item.closed_at and period_start <= item.closed_at < period_end:
+            progress.append(Fact("asset_accepted", "progress", {**base, "accepted_at": item.closed_at.isoformat()}, _link(item)))
+    bad.sort(key=lambda f: (-f.params["days"], f.params["request_id"]))
+    return bad + need + progress
+
+
+# --- The weekly expectation note -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long a request waited on each side, and when the client's files in force arrived."""
+
+    on_client: timedelta
+    on_agency: timedelta
+    received_at: datetime | None
+
+
+def split_waiting(
+    asset_request: AssetRequest,
+    first_uploads: Mapping[int, datetime],
+    reviews: Mapping[int, datetime],
+    now: datetime,
+) -> Waiting:
+    """Split a request's life between the client's turn and the agency's.
+
+    The client's turn runs from the request (or from a return) to the first upload of the
+    next version; the agency's from that upload to its review. ``first_uploads`` and
+    ``reviews`` map a version number to the moment; an open turn runs until the request
+    was closed, or ``now``.
+    """
+    end = asset_request.closed_at if asset_request.closed_at is not None else now
+    on_client = on_agency = timedelta()
+    start = asset_request.created_at
+    received = None
+    for version in range(1, asset_request.current_version + 1):
+        uploaded = first_uploads.get(version)
+        if uploaded is None or uploaded > end:
+            on_client += max(end - start, timedelta())
+            break
+        on_client += max(uploaded - start, timedelta())
+        received = uploaded
+        reviewed = reviews.get(version)
+        if reviewed is None or reviewed > end:
+            on_agency += max(end - uploaded, timedelta())
+            break
+        on_agency += max(reviewed - uploaded, timedelta())
+        start = reviewed
+    return Waiting(on_client, on_agency, received)
+
+
+def _days(span: timedelta) -> float:
+    return round(span.total_seconds() / 86400, 1)
+
+
+@expectation_facts.register("assets", order=60)
+def asset_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Return every request's due date against when it was received, with the waiting split by side (three queries)."""
+    requests = db.session.scalars(
+        select(AssetRequest)
+        .where(AssetRequest.project_id == project.id, AssetRequest.status != AssetRequestStatus.CANCELLED)
+        .order_by(AssetRequest.id)
+    ).all()
+    if not requests:
+        return []
+    ids = [r.id for r in requests]
+    first_uploads: dict[int, dict[int, datetime]] = {}
+    for request_id, version, at in db.session.execute(
+        select(AssetFile.request_id, AssetFile.version, func.min(AssetFile.created_at))
+        .where(AssetFile.request_id.in_(ids))
+        .group_by(AssetFile.request_id, AssetFile.version)
+    ):
+        first_uploads.setdefault(request_id, {})[version] = _aware(at)
+    reviews: dict[int, dict[int, datetime]] = {}
+    for request_id, version, at in db.session.execute(
+        select(AssetReview.request_id, AssetReview.version, AssetReview.created_at).where(AssetReview.request_id.in_(ids))
+    ):
+        reviews.setdefault(request_id, {})[version] = at
+    zone = zone_named(project.timezone)
+    today = local_today(project.timezone, now)
+    lines = []
+    for item in requests:
+        waiting = split_waiting(item, first_uploads.get(item.id, {}), reviews.get(item.id, {}), now)
+        received_on: date | None = waiting.received_at.astimezone(zone).date() if waiting.received_at and item.provided else None
+        params = {
+            "request_id": item.id,
+            "title": item.title,
+            "status": item.status.value,
+            "due_date": item.due_date.isoformat() if item.due_date else None,
+            "received_on": received_on.isoformat() if received_on else None,
+            "client_days": _days(waiting.on_client),
+            "agency_days": _days(waiting.on_agency),
+        }
+        if item.due_date is not None:
+            # Positive: days late; negative: days early. Not received yet: late so far, or days left.
+            params["days_late"] = ((received_on or today) - item.due_date).days
+        late = params.get("days_late", 0) > 0
+        if received_on is not None:
+            severity = "bad" if late else "progress"
+        else:
+            severity = "bad" if late else "need"
+        lines.append(Fact("asset_schedule", severity, params, _link(item)))
+    return lines
+
+
+def _aware(value: datetime) -> datetime:
+    """Return an aggregate's datetime as aware UTC, whatever the backend hands back for ``min()``."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

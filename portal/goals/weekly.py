@@ -1,0 +1,275 @@
+"""What goals contribute to the weekly update and to the weekly expectation note (registered on import).
+
+Weekly update kinds (sentences in ``templates/updates/_facts.html``):
+
+- ``goal_off_track`` / ``goal_at_risk`` (bad): an agreed goal behind plan, with the expected and
+  actual values, the gap in the goal's unit and in percent of the planned change, and the
+  agreed target it puts at risk.
+- ``goal_on_track`` (progress): an agreed metric goal on plan or ahead.
+- ``goal_done_when`` (progress): an agreed "done when" goal, done or not yet.
+- ``goal_no_check_in`` (note): an agreed metric goal nobody has measured yet.
+- ``goal_closed`` (decision): a goal achieved, missed or dropped in the period, with the reason
+  and the impact on the client.
+- ``goal_awaiting_signature`` (waiting): the latest proposal waits for the client's signature.
+- ``goal_closure_waiting`` (waiting): the agency asks the client to confirm closing a goal.
+- ``goal_assumption_open`` (waiting): an assumption not confirmed by the other side.
+- ``goal_target_date`` (deadline): an agreed goal's target date within six weeks.
+
+Expectation note kind: ``goal_variance`` — every agreed, open goal: expected and actual value on
+the day, the variance, and ``expected_pct`` / ``actual_pct`` for the chart.
+
+Numbers are stored as plain decimal strings (``"167.1111"``) with the goal's ``unit``; the
+template formats them in the reader's language (``goal_measure`` filter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from portal.expectations.weekly import expectation_facts
+from portal.extensions import db
+from portal.goals.progress import GoalProgress, ProgressStatus, progress_for
+from portal.goals.service import goal_rows
+from portal.models import (
+    AssumptionStatus,
+    ClosureStatus,
+    Goal,
+    GoalAssumption,
+    GoalClosure,
+    GoalRevision,
+    GoalState,
+    MeasureKind,
+    Project,
+    Side,
+)
+from portal.timeutil import local_today
+from portal.updates.weekly import Fact, portal_path, weekly_facts
+
+TARGET_HORIZON = timedelta(weeks=6)
+_OPEN = (GoalState.PROPOSED, GoalState.AGREED)
+
+
+def number(value: Decimal | None, places: int | None = None) -> str | None:
+    """Return a measure as a plain decimal string for a fact's params ("1250.5"), or None.
+
+    ``places`` rounds computed values (the interpolated expectation) so nobody reads
+    "167.1111 orders"; values people entered are kept as they are.
+    """
+    if value is None:
+        return None
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return format(value.normalize(), "f")
+
+
+def percent_of_plan(value: Decimal | None, revision: GoalRevision) -> float | None:
+    """Return how far ``value`` is from the baseline towards the target, in percent (0 = baseline, 100 = target)."""
+    if value is None or revision.baseline is None or revision.target is None or revision.target == revision.baseline:
+        return None
+    return round(float((value - revision.baseline) / (revision.target - revision.baseline) * 100), 1)
+
+
+def _link(goal: Goal) -> str:
+    return portal_path("goals.show", goal_id=goal.id)
+
+
+def _measured(goal: Goal, progress: GoalProgress) -> dict[str, Any]:
+    """Return the params every measured-goal fact carries."""
+    revision = progress.revision
+    assert revision is not None
+    return {
+        "goal_id": goal.id,
+        "title": revision.title,
+        "metric": revision.metric_name,
+        "unit": revision.unit,
+        "on": progress.on.isoformat(),
+        "expected": number(progress.expected, 2),
+        "actual": number(progress.actual),
+        "variance": number(progress.variance, 2),
+        "gap": number(abs(progress.variance), 2) if progress.variance is not None else None,
+        "behind_pct": float(progress.behind_percent) if progress.behind_percent is not None else None,
+        "measured_on": progress.measured_on.isoformat() if progress.measured_on else None,
+        "baseline": number(revision.baseline),
+        "target": number(revision.target),
+        "target_date": revision.target_date.isoformat(),
+        "status": progress.status.value,
+    }
+
+
+def _today(project: Project, now: datetime) -> date:
+    return local_today(project.timezone, now)
+
+
+# --- The weekly update ---------------------------------------------------------------------
+
+
+@weekly_facts.register("goals", order=11)
+def goal_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Return how the project's goals stand: slips first, then signatures and assumptions, decisions, progress, dates."""
+    goals = db.session.scalars(
+        select(Goal)
+        .where(
+            Goal.project_id == project.id,
+            or_(Goal.state.in_(_OPEN), and_(Goal.closed_at >= period_start, Goal.closed_at < period_end)),
+        )
+        .order_by(Goal.id)
+    ).all()
+    if not goals:
+        return []
+    today = _today(project, now)
+    rows = goal_rows(goals, today)  # constant queries: revisions, signatures, progress, assumption counts, closures
+    ids = [g.id for g in goals]
+    closures = db.session.scalars(
+        select(GoalClosure)
+        .where(GoalClosure.goal_id.in_(ids), GoalClosure.status.in_((ClosureStatus.PENDING, ClosureStatus.CONFIRMED)))
+        .order_by(GoalClosure.id)
+    ).all()
+    pending = {c.goal_id: c for c in closures if c.status is ClosureStatus.PENDING}
+    confirmed = {c.goal_id: c for c in closures if c.status is ClosureStatus.CONFIRMED}  # the last one wins
+    unconfirmed = [r.goal.id for r in rows if r.unconfirmed and not r.goal.state.is_closed]
+    assumptions = (
+        db.session.scalars(
+            select(GoalAssumption)
+            .where(
+                GoalAssumption.goal_id.in_(unconfirmed),
+                GoalAssumption.removed_in.is_(None),
+                GoalAssumption.status != AssumptionStatus.CONFIRMED,
+            )
+            .order_by(GoalAssumption.goal_id, GoalAssumption.id)
+        ).all()
+        if unconfirmed
+        else []
+    )
+
+    facts: list[Fact] = []
+    titles: dict[int, str] = {}
+    for row in rows:
+        goal, progress = row.goal, row.progress
+        titles[goal.id] = row.terms.title
+        base = {"goal_id": goal.id, "title": row.terms.title}
+        link = _link(goal)
+        if goal.state.is_closed:
+            closure = confirmed.get(goal.id)
+            facts.append(
+                Fact(
+                    "goal_closed",
+                    "decision",
+                    {
+                        **base,
+                        "outcome": goal.state.value,
+                        "reason": closure.reason if closure else "",
+                        "impact": closure.impact if closure else "",
+                    },
+                    link,
+                )
+            )
+            continue
+        if Side.CLIENT in row.waiting_for:
+            facts.append(
+                Fact(
+                    "goal_awaiting_signature",
+                    "waiting",
+                    {**base, "title": row.current.title, "revision": row.current.number, "change": row.agreed is not None},
+                    link,
+                )
+            )
+        closure = pending.get(goal.id)
+        if closure is not None and closure.side is Side.AGENCY:
+            facts.append(
+                Fact(
+                    "goal_closure_waiting",
+                    "waiting",
+                    {**base, "outcome": closure.outcome.value, "reason": closure.reason, "impact": closure.impact},
+                    link,
+                )
+            )
+        if row.agreed is None:
+            continue
+        if progress.status in (ProgressStatus.OFF_TRACK, ProgressStatus.AT_RISK):
+            facts.append(Fact(f"goal_{progress.status.value}", "bad", _measured(goal, progress), link))
+        elif progress.status is ProgressStatus.ON_TRACK:
+            facts.append(Fact("goal_on_track", "progress", _measured(goal, progress), link))
+        elif progress.status is ProgressStatus.NO_DATA:
+            facts.append(Fact("goal_no_check_in", "note", _measured(goal, progress), link))
+        elif row.agreed.measure is MeasureKind.DONE_WHEN:
+            facts.append(
+                Fact(
+                    "goal_done_when",
+                    "progress",
+                    {**base, "done": progress.status is ProgressStatus.DONE, "statement": row.agreed.done_when,
+                     "measured_on": progress.measured_on.isoformat() if progress.measured_on else None},
+                    link,
+                )
+            )
+        days = (row.agreed.target_date - today).days
+        if 0 <= days <= TARGET_HORIZON.days:
+            facts.append(Fact("goal_target_date", "deadline", {**base, "date": row.agreed.target_date.isoformat(), "days": days}, link))
+
+    for assumption in assumptions:
+        facts.append(
+            Fact(
+                "goal_assumption_open",
+                "waiting",
+                {
+                    "goal_id": assumption.goal_id,
+                    "assumption_id": assumption.id,
+                    "title": titles.get(assumption.goal_id, ""),
+                    "assumption": assumption.text,
+                    "status": assumption.status.value,
+                    "answer_by": assumption.side.other.value,  # the side that confirms or denies it
+                    "answer_note": assumption.answer_note,
+                },
+                portal_path("goals.show", goal_id=assumption.goal_id),
+            )
+        )
+    return facts
+
+
+# --- The weekly expectation note -----------------------------------------------------------
+
+
+def measured_goals(project: Project) -> Sequence[Goal]:
+    """Return the project's agreed, open goals (one query)."""
+    return db.session.scalars(
+        select(Goal).where(Goal.project_id == project.id, Goal.state == GoalState.AGREED).order_by(Goal.id)
+    ).all()
+
+
+@expectation_facts.register("goals", order=40)
+def goal_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Return, for every agreed open goal, expected against actual on the day (three queries)."""
+    goals = measured_goals(project)
+    if not goals:
+        return []
+    progress = progress_for(goals, _today(project, now))
+    lines = []
+    for goal in goals:
+        p = progress[goal.id]
+        revision = p.revision
+        if revision is None:
+            continue
+        link = _link(goal)
+        if revision.measure is MeasureKind.DONE_WHEN:
+            lines.append(
+                Fact(
+                    "goal_variance",
+                    "progress" if p.status is ProgressStatus.DONE else "note",
+                    {"goal_id": goal.id, "title": revision.title, "done": p.status is ProgressStatus.DONE,
+                     "target_date": revision.target_date.isoformat(), "status": p.status.value},
+                    link,
+                )
+            )
+            continue
+        params = _measured(goal, p)
+        params["expected_pct"] = percent_of_plan(p.expected, revision)
+        actual_pct = percent_of_plan(p.actual, revision)
+        if actual_pct is not None:
+            params["actual_pct"] = actual_pct
+        severity = "bad" if p.status.needs_attention else ("note" if p.status is ProgressStatus.NO_DATA else "progress")
+        lines.append(Fact("goal_variance", severity, params, link))
+    return lines
