@@ -956,8 +956,8 @@ def list_order(row: Row, today: date) -> tuple:
     return (not d.is_overdue(today), _STATUS_ORDER[d.status], d.due_date is None, d.due_date or date.max, d.id)
 
 
-def rows_for(projects: Sequence[Project]) -> dict[int, list[Row]]:
-    """Return each project's deliverables with their current versions, in list order (one query)."""
+def rows_for(projects: Sequence[Project], *, now: datetime | None = None) -> dict[int, list[Row]]:
+    """Return each project's deliverables with their current versions, in list order as of ``now`` (one query)."""
     if not projects:
         return {}
     found = db.session.execute(
@@ -971,7 +971,7 @@ def rows_for(projects: Sequence[Project]) -> dict[int, list[Row]]:
     by_project: dict[int, list[Row]] = defaultdict(list)
     for deliverable, version in found:
         by_project[deliverable.project_id].append(Row(deliverable, version))
-    todays = {p.id: project_today(p) for p in projects}
+    todays = {p.id: project_today(p, now) for p in projects}
     return {pid: sorted(rows, key=lambda r: list_order(r, todays[pid])) for pid, rows in by_project.items()}
 
 
@@ -1064,7 +1064,7 @@ def deliverable_facts(project: Project, period_start: datetime, period_end: date
     ``status`` is a :class:`~portal.models.deliverables.DeliverableStatus` value.
     """
     today = project_today(project, now)
-    rows = rows_for([project]).get(project.id, [])
+    rows = rows_for([project], now=now).get(project.id, [])
 
     def base(d: Deliverable) -> dict[str, Any]:
         """Return what every entry says about its deliverable."""

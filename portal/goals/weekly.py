@@ -8,8 +8,8 @@ Weekly update kinds (sentences in ``templates/updates/_facts.html``):
 - ``goal_on_track`` (progress): an agreed metric goal on plan or ahead.
 - ``goal_done_when`` (progress): an agreed "done when" goal, done or not yet.
 - ``goal_no_check_in`` (note): an agreed metric goal nobody has measured yet.
-- ``goal_closed`` (decision): a goal achieved, missed or dropped in the period, with the reason
-  and the impact on the client.
+- ``goal_closed`` (decision; bad when missed): a goal achieved, missed or dropped in the period,
+  with the reason and the impact on the client.
 - ``goal_awaiting_signature`` (waiting): the latest proposal waits for the client's signature.
 - ``goal_closure_waiting`` (waiting): the agency asks the client to confirm closing a goal.
 - ``goal_assumption_open`` (waiting): an assumption not confirmed by the other side.
@@ -158,7 +158,8 @@ def goal_facts(project: Project, period_start: datetime, period_end: datetime, n
             facts.append(
                 Fact(
                     "goal_closed",
-                    "decision",
+                    # A missed goal is bad news and leads the update (principle 6), with its impact.
+                    "bad" if goal.state is GoalState.MISSED else "decision",
                     {
                         **base,
                         "outcome": goal.state.value,

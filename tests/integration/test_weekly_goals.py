@@ -122,9 +122,10 @@ def test_a_missed_goal_carries_its_reason_and_impact_and_the_page_shows_it(web, 
 
     update = dispatch(project)
     [fact] = [f for f in update.facts if f["kind"] == "goal_closed"]
-    assert fact["severity"] == "decision" and fact["params"]["outcome"] == "missed"
+    assert fact["severity"] == "bad" and fact["params"]["outcome"] == "missed"
     body = client_email(world).text_body
     assert "Goal missed, as both sides confirmed: “Spring campaign leads”." in body
+    assert body.index("OFF TRACK AND AT RISK") < body.index("Goal missed"), "a missed goal is bad news: it leads"
     assert "Reason: The campaign budget was cut" in body
     assert "Impact on you: Fewer spring orders; we plan a summer push" in body
 
