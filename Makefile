@@ -34,7 +34,7 @@ extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output --omit-header .
 
 update-messages: extract-messages
-	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --omit-header
+	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 ## A Chromium for the browser tests: one on the machine, else Debian's (as root), else Playwright's.
 chromium: $(VENV)/.installed-test
