@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from portal.models import Role
@@ -21,7 +23,8 @@ def test_markup_in_names_is_shown_as_text_on_staff_pages(page: Page, live_server
     login_as(page, live_server.url, admin)
 
     # Staff home: the project's client and the list of clients.
-    expect(page.get_by_role("link", name="Brand refresh")).to_contain_text(ORGANISATION)
+    projects = page.get_by_role("region", name=re.compile("^Projects"))
+    expect(projects.get_by_role("link", name="Brand refresh")).to_contain_text(ORGANISATION)
     expect(page.get_by_role("region", name="Clients").get_by_role("link", name=ORGANISATION, exact=True)).to_be_visible()
     expect(page.locator("img[src='x']")).to_have_count(0)
     assert dialogs == [], "a name ran script on the staff home"
