@@ -80,6 +80,17 @@ VERB_LABELS = {
     "project.updated": _l("changed the project settings"),
     "project.member_added": _l("added a member"),
     "project.member_removed": _l("removed a member"),
+    "project.approver_changed": _l("changed who approves"),
+    "project.archived": _l("archived the project"),
+    "project.restored": _l("restored the project"),
+    "update.attachments_added": _l("attached files to an update"),
+    "update.attachment_removed": _l("removed a file from an update"),
+    "update.draft_created": _l("started a draft update"),
+    "update.draft_saved": _l("saved a draft update"),
+    "update.draft_deleted": _l("deleted a draft update"),
+    "weekly.note_added": _l("added a note to the coming weekly update"),
+    "weekly.note_changed": _l("changed the note for the coming weekly update"),
+    "weekly.note_removed": _l("removed the note for the coming weekly update"),
 }
 
 
