@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -1006,15 +1006,22 @@ def waiting_for_review(viewer: User, projects: Sequence[Project]) -> list[Row]:
 
 
 def recent_decisions(
-    projects: Sequence[Project],
+    projects: Sequence[Project] | Select[Any],
     *,
     now: datetime | None = None,
     days: int = RECENT_DECISIONS_DAYS,
     limit: int = 8,
     outcome: DecisionOutcome | None = None,
 ) -> list[Decision]:
-    """Return the latest decisions (of one ``outcome``, if given) on ``projects`` within ``days``, newest first (one query)."""
-    if not projects:
+    """Return the latest decisions (of one ``outcome``, if given) on ``projects`` within ``days``, newest first (one query).
+
+    ``projects`` is a list of projects, or a select of project ids (e.g. every project a viewer may see).
+    """
+    if isinstance(projects, Select):
+        project_ids: Any = projects
+    elif projects:
+        project_ids = [p.id for p in projects]
+    else:
         return []
     since = (now or utcnow()) - timedelta(days=days)
     query = select(Decision).join(Deliverable, Deliverable.id == Decision.deliverable_id)
@@ -1022,7 +1029,7 @@ def recent_decisions(
         query = query.where(Decision.outcome == outcome)
     return list(
         db.session.scalars(
-            query.where(Deliverable.project_id.in_([p.id for p in projects]), Decision.decided_at >= since)
+            query.where(Deliverable.project_id.in_(project_ids), Decision.decided_at >= since)
             .options(joinedload(Decision.approver), joinedload(Decision.version), joinedload(Decision.deliverable).joinedload(Deliverable.project))
             .order_by(Decision.decided_at.desc(), Decision.id.desc())
             .limit(limit)

@@ -33,6 +33,7 @@ from portal.access import (
     deliverable_version_or_404,
     project_or_404,
     staff_required,
+    visible_projects,
 )
 from portal.deliverables import service
 from portal.deliverables.forms import REASON_LABELS, ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
@@ -699,8 +700,9 @@ def review_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None
 
 @home_panels.register("deliverables_decisions", order=13, template="deliverables/_home_decisions.html")
 def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
-    """Staff: the client's recent approvals, newest first (one query); change requests are in the attention queue."""
+    """Staff: recent approvals on every project they may see (not only the listed page), newest first (one query)."""
     if not viewer.is_staff:
         return None
-    decisions = service.recent_decisions(projects, outcome=DecisionOutcome.APPROVE)
+    everything = visible_projects(viewer).with_only_columns(Project.id)
+    decisions = service.recent_decisions(everything, outcome=DecisionOutcome.APPROVE)
     return {"decisions": decisions, "days": service.RECENT_DECISIONS_DAYS} if decisions else None

@@ -186,6 +186,8 @@ def test_client_requests_changes_then_approves_version_two(make_web, world, home
     manager = logged_in(make_web, world.manager)
     home = manager.text("/")
     assert "Recently approved" in home and "Ayşe Client approved" in home and "Homepage design" in home
+    searched = manager.text("/?q=No+project+is+called+this")  # the list is empty; the approvals are not tied to it
+    assert "Recently approved" in searched and "Homepage design" in searched
 
 
 def test_deciding_on_a_replaced_version_answers_409_with_the_current_state(make_web, world, homepage):
