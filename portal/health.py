@@ -19,8 +19,8 @@ Health is the **worst** of three signals; each signal that is not on track adds 
 :class:`Reason`, and the project is on track only when none does.
 
 1. **Goal variance.** The open agreed goals are measured with
-   :func:`portal.goals.progress.progress_for` (whose thresholds are
-   ``PORTAL_GOAL_AT_RISK_PERCENT`` / ``PORTAL_GOAL_OFF_TRACK_PERCENT``). Any goal off
+   :func:`portal.goals.progress.statuses_for_projects` (the statuses of ``progress_for``,
+   read as plain rows; thresholds ``PORTAL_GOAL_AT_RISK_PERCENT`` / ``PORTAL_GOAL_OFF_TRACK_PERCENT``). Any goal off
    track makes the project **off track**; otherwise any goal at risk makes it **at
    risk**. Goals without a check-in yet, proposals and closed goals do not count.
 2. **Overdue items**: deliverables past their due date and not approved, and asset
@@ -51,13 +51,12 @@ from sqlalchemy import func, select
 
 from portal.config import ConfigError
 from portal.extensions import db
-from portal.goals.progress import ProgressStatus, progress_for
+from portal.goals.progress import ProgressStatus, statuses_for_projects
 from portal.models import (
     AssetRequest,
     AssetRequestStatus,
     Deliverable,
     DeliverableStatus,
-    Goal,
     GoalState,
     Project,
     ProjectStatus,
@@ -90,11 +89,11 @@ class HealthStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the status in the reader's language."""
-        return {
-            HealthStatus.ON_TRACK: _("On track"),
-            HealthStatus.AT_RISK: _("At risk"),
-            HealthStatus.OFF_TRACK: _("Off track"),
-        }[self]
+        if self is HealthStatus.ON_TRACK:  # translate only the one asked for: dashboards ask for many
+            return _("On track")
+        if self is HealthStatus.AT_RISK:
+            return _("At risk")
+        return _("Off track")
 
 
 class ReasonKind(enum.StrEnum):
@@ -237,16 +236,10 @@ def health_for(projects: Sequence[Project], now: datetime, *, rules: Rules | Non
     latest_today = max(todays.values())
     signals: dict[int, _Signals] = defaultdict(_Signals)
 
-    goals = db.session.scalars(select(Goal).where(Goal.project_id.in_(ids), Goal.state == GoalState.AGREED)).all()
-    if goals:
-        # Each goal is measured on its own project's day; progress_for takes one date, so group by day.
-        by_day: dict[date, list[Goal]] = defaultdict(list)
-        for goal in goals:
-            by_day[todays[goal.project_id]].append(goal)
-        for day, day_goals in by_day.items():
-            progress = progress_for(day_goals, day)
-            for goal in day_goals:
-                signals[goal.project_id].goal_statuses.append(progress[goal.id].status)
+    # Each goal is measured on its own project's day, from plain rows (no ORM objects: an admin's
+    # dashboard reads thousands of goals).
+    for goal in statuses_for_projects(ids, todays, states=(GoalState.AGREED,)):
+        signals[goal.project_id].goal_statuses.append(goal.status)
 
     late_deliverables = db.session.execute(
         select(Deliverable.project_id, Deliverable.due_date).where(

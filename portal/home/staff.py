@@ -31,17 +31,16 @@ query is scoped by a subquery of the visible projects, never by one query per pr
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select, type_coerce
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.access import visible_projects
 from portal.extensions import db
-from portal.goals.progress import ProgressStatus, progress_for
+from portal.goals.progress import ProgressStatus, statuses_for_projects
 from portal.health import Rules
 from portal.models import (
     AckChoice,
@@ -173,10 +172,12 @@ def attention_queue(viewer: User, now: datetime, *, manager_id: int | None = Non
         scope = scope.where(Project.manager_id == manager_id)
     projects = {
         p.id: p
-        for p in db.session.scalars(scope.options(joinedload(Project.client), joinedload(Project.manager)).order_by(Project.id))
+        # selectinload: an admin's thousand projects share a few hundred clients and a few managers,
+        # which a joined load would decode again on every row.
+        for p in db.session.scalars(scope.options(selectinload(Project.client), selectinload(Project.manager)).order_by(Project.id))
     }
     ids = scope.with_only_columns(Project.id).scalar_subquery()
-    todays = {pid: local_today(p.timezone, now) for pid, p in projects.items()}
+    todays = _todays(projects.values(), now)
     builder = _Builder(projects, ids, todays, now, expand)
     groups = [
         builder.concerns(),
@@ -208,6 +209,18 @@ def coming_up(projects, now: datetime, limit: int = COMING_UP) -> list[Send]:
 def _total() -> Any:
     """Return a column counting every row the query matched, before its LIMIT."""
     return func.count().over().label("total")
+
+
+def _todays(projects, now: datetime) -> dict[int, date]:
+    """Return each project's calendar day at ``now`` in its own zone (each zone is looked up once)."""
+    by_zone: dict[str, date] = {}
+    todays = {}
+    for p in projects:
+        day = by_zone.get(p.timezone)
+        if day is None:
+            day = by_zone[p.timezone] = local_today(p.timezone, now)
+        todays[p.id] = day
+    return todays
 
 
 def _day_start(day: date, zone_name: str) -> datetime:
@@ -274,32 +287,28 @@ class _Builder:
 
     def goals_off_track(self) -> Group:
         """Agreed goals off track on their project's today, the furthest behind first."""
-        goals = db.session.scalars(select(Goal).where(Goal.project_id.in_(self.ids), Goal.state == GoalState.AGREED)).all()
-        by_day: dict[date, list[Goal]] = defaultdict(list)
-        for goal in goals:
-            by_day[self.todays[goal.project_id]].append(goal)
+        off = [
+            goal
+            for goal in statuses_for_projects(self.projects, self.todays, states=(GoalState.AGREED,))
+            if goal.status is ProgressStatus.OFF_TRACK and goal.title is not None
+        ]
+        off.sort(key=lambda g: (-(g.behind_percent or 0), g.goal_id))
         items = []
-        for day, day_goals in sorted(by_day.items()):
-            progress = progress_for(day_goals, day)
-            for goal in day_goals:
-                p = progress[goal.id]
-                if p.status is not ProgressStatus.OFF_TRACK or p.revision is None:
-                    continue
-                project = self.projects[goal.project_id]
-                measured = _day_start(p.measured_on, project.timezone) if p.measured_on else None
-                items.append(
-                    Item(
-                        Kind.GOAL_OFF_TRACK,
-                        p.revision.title,
-                        project,
-                        measured,
-                        "goals.show",
-                        {"goal_id": goal.id},
-                        {"behind": p.behind_percent, "goal_id": goal.id},
-                    )
+        for goal in off[: self.limit(Kind.GOAL_OFF_TRACK)]:  # only the shown ones become items
+            project = self.projects[goal.project_id]
+            measured = _day_start(goal.measured_on, project.timezone) if goal.measured_on else None
+            items.append(
+                Item(
+                    Kind.GOAL_OFF_TRACK,
+                    goal.title,
+                    project,
+                    measured,
+                    "goals.show",
+                    {"goal_id": goal.goal_id},
+                    {"behind": goal.behind_percent, "goal_id": goal.goal_id},
                 )
-        items.sort(key=lambda i: (-(i.detail["behind"] or 0), i.detail["goal_id"]))
-        return self._group(Kind.GOAL_OFF_TRACK, items)
+            )
+        return self._group(Kind.GOAL_OFF_TRACK, items, len(off))
 
     def changes_requested(self) -> Group:
         """Deliverables whose client asked for changes: the agency owes a new version, oldest request first."""
@@ -339,11 +348,10 @@ class _Builder:
             )
             .order_by(AssetRequest.due_date, AssetRequest.id)
         ).all()
+        late = [row for row in rows if row.due_date < self.todays[row.project_id]]
         items = []
-        for row in rows:
+        for row in late[: self.limit(Kind.ASSET_OVERDUE)]:  # only the shown ones become items
             today = self.todays[row.project_id]
-            if row.due_date >= today:
-                continue
             project = self.projects[row.project_id]
             items.append(
                 Item(
@@ -356,7 +364,7 @@ class _Builder:
                     {"days": (today - row.due_date).days, "returned": row.status is AssetRequestStatus.RETURNED},
                 )
             )
-        return self._group(Kind.ASSET_OVERDUE, items)
+        return self._group(Kind.ASSET_OVERDUE, items, len(late))
 
     def silent(self) -> Group:
         """Active and planned projects with no published update for the silence days, the longest silent first."""
