@@ -26,12 +26,15 @@ from portal.models import (
     AssetRequestStatus,
     AssetReview,
     AssumptionStatus,
+    ClosureStatus,
+    CloseOutcome,
     Decision,
     Deliverable,
     DeliverableStatus,
     DeliverableVersion,
     Goal,
     GoalAssumption,
+    GoalClosure,
     GoalRevision,
     GoalState,
     Project,
@@ -57,6 +60,7 @@ class AttentionKind(enum.StrEnum):
     REVIEW = "review"  # decide on a deliverable version
     SIGN = "sign"  # sign a goal's proposed terms
     ASSUMPTION = "assumption"  # confirm or deny an assumption
+    CLOSURE = "closure"  # confirm or refuse closing a goal as missed or dropped
     ASSET = "asset"  # provide files (open or returned request)
     ACKNOWLEDGE = "acknowledge"  # answer a weekly update
 
@@ -124,6 +128,7 @@ def client_home(viewer: User, projects: Sequence[Project], now: datetime) -> Cli
         *_reviews(viewer, ids, by_id, approvers, todays),
         *_signatures(viewer, ids, by_id, approvers),
         *_assumptions(viewer, ids, by_id, approvers),
+        *_closures(viewer, ids, by_id, approvers),
         *_asset_requests(ids, by_id, todays),
         *_acknowledgements(viewer, ids, by_id),
     ]
@@ -288,6 +293,41 @@ def _assumptions(viewer: User, ids: Sequence[int], by_id: dict[int, Project], ap
                 project=by_id[project_id],
                 since=assumption.created_at,
                 url=url_for("goals.show", goal_id=assumption.goal_id, _anchor="assumptions"),
+                deciders=[p.display_name for p in people],
+                yours=any(p.id == viewer.id for p in people),
+            )
+        )
+    return items
+
+
+def _closures(viewer: User, ids: Sequence[int], by_id: dict[int, Project], approvers: dict[int, list[User]]) -> list[AttentionItem]:
+    """The agency asks to close a goal as missed or dropped: it needs the client's answer (one query)."""
+    rows = db.session.execute(
+        select(GoalClosure, Goal.project_id, GoalRevision.title)
+        .join(Goal, Goal.id == GoalClosure.goal_id)
+        .join(GoalRevision, and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == Goal.current_number))
+        .where(
+            Goal.project_id.in_(ids),
+            Goal.state == GoalState.AGREED,
+            GoalClosure.status == ClosureStatus.PENDING,
+            GoalClosure.side == Side.AGENCY,
+        )
+    ).all()
+    items = []
+    for closure, project_id, goal_title in rows:
+        people = approvers.get(project_id, [])
+        title = (
+            _("Close “%(goal)s” as missed?", goal=goal_title)
+            if closure.outcome is CloseOutcome.MISSED
+            else _("Drop “%(goal)s”?", goal=goal_title)
+        )
+        items.append(
+            AttentionItem(
+                kind=AttentionKind.CLOSURE,
+                title=title,
+                project=by_id[project_id],
+                since=closure.created_at,
+                url=url_for("goals.show", goal_id=closure.goal_id),
                 deciders=[p.display_name for p in people],
                 yours=any(p.id == viewer.id for p in people),
             )

@@ -94,6 +94,23 @@ def test_resolved_items_leave_the_list(make_web, world):
     assert "Nothing needs you right now" in block and "it appears here" in block
 
 
+def test_a_request_to_close_a_goal_waits_for_the_client_until_answered(make_web, world):
+    """The agency proposes to record a goal as missed: the client is asked to confirm; answering clears it."""
+    from portal.goals import service as goals
+    from portal.models import CloseOutcome
+    from tests.integration.goals_support import agreed_goal
+
+    goal = agreed_goal(world.manager, world.own_client, world.project, title="Spring leads", assumptions=[])
+    closure = goals.close_goal(world.manager, goal, outcome=CloseOutcome.MISSED, reason="Budget cut", impact="Fewer leads in spring")
+    db.session.commit()
+    client = logged_in(make_web, world.own_client)
+    block = attention(client.text("/"))
+    assert "Close “Spring leads” as missed?" in block and f'href="/goals/{goal.id}"' in block and "You can decide" in block
+    goals.answer_closure(world.own_client, closure, accept=True)
+    db.session.commit()
+    assert "Spring leads" not in attention(client.text("/"))
+
+
 def test_returned_requests_and_overdue_dates_are_said(make_web, world):
     """A returned request says so; an overdue one says it was due."""
     request = assets.create_request(world.manager, world.project, title="Shop photos", kinds=["images"])
