@@ -28,9 +28,8 @@ from portal.forms import EmptyForm, apply_domain_error
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus, Project, User
 from portal.sections import home_panels, project_sections
 from portal.storage import storage_for
-from portal.storage.downloads import human_size, send_stored_file
-from portal.storage.images import thumbnail_content_type
-from portal.storage.uploads import KIND_LABELS, KINDS, UploadPolicy, UploadRejected, extensions_for, receive_upload
+from portal.storage.downloads import human_size, send_record, send_thumbnail
+from portal.storage.uploads import KIND_LABELS, KINDS, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
 
 bp = Blueprint("assets", __name__)
 bp.add_app_template_filter(human_size, "filesize")
@@ -304,15 +303,6 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _drain_body() -> None:
-    """Read and drop the request body, so the browser receives our refusal instead of a reset connection."""
-    try:
-        while request.stream.read(1024 * 1024):
-            pass
-    except Exception:  # noqa: BLE001 - the client left, or the body is over the limit: nothing more to do
-        pass
-
-
 def _upload_failed(error: DomainError, project: Project, asset_request: AssetRequest | None):
     """Answer a refused upload: JSON for the script, else the page with the message."""
     status = _status_of(error)
@@ -329,7 +319,7 @@ def _receive(project: Project, asset_request: AssetRequest | None):
     try:
         service.check_upload_allowed(current_user, project, asset_request)
     except DomainError as error:
-        _drain_body()
+        drain_body(request)
         return _upload_failed(error, project, asset_request)
     kinds = asset_request.kinds if asset_request else ["any"]
     policy = UploadPolicy.for_app(current_app, extensions_for(kinds), prefix=service.STORAGE_PREFIX)
@@ -394,37 +384,14 @@ def upload_to_project(project_id: int):
 @login_required
 def download(file_id: int):
     """Send an uploaded file as an attachment (streamed, resumable)."""
-    asset_file = asset_file_or_404(current_user, file_id)
-    return send_stored_file(
-        storage_for(current_app),
-        asset_file.storage_key,
-        filename=asset_file.original_name,
-        content_type=asset_file.content_type,
-        size=asset_file.size,
-        etag=asset_file.sha256,
-    )
+    return send_record(asset_file_or_404(current_user, file_id))
 
 
 @bp.route("/assets/files/<int:file_id>/thumbnail")
 @login_required
 def thumbnail(file_id: int):
     """Send the preview of an uploaded image (re-encoded by us, so safe to show inline)."""
-    asset_file = asset_file_or_404(current_user, file_id)
-    if not asset_file.thumbnail_key:
-        abort(404)
-    storage = storage_for(current_app)
-    with storage.open(asset_file.thumbnail_key) as handle:
-        content_type = thumbnail_content_type(handle.read(8))
-    stem = asset_file.original_name.rsplit(".", 1)[0]
-    return send_stored_file(
-        storage,
-        asset_file.thumbnail_key,
-        filename=f"{stem}-preview.{'png' if content_type == 'image/png' else 'jpg'}",
-        content_type=content_type,
-        etag=f"{asset_file.sha256}-thumbnail",
-        inline=True,
-        max_age=3600,
-    )
+    return send_thumbnail(asset_file_or_404(current_user, file_id))
 
 
 # --- Page blocks ------------------------------------------------------------------------------

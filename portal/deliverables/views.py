@@ -54,10 +54,9 @@ from portal.models.deliverables import (
     VersionStatus,
 )
 from portal.sections import home_panels, project_sections
-from portal.storage import ObjectNotFound, storage_for
-from portal.storage.downloads import human_size, send_stored_file
-from portal.storage.images import thumbnail_content_type
-from portal.storage.uploads import UploadPolicy, UploadRejected, extensions_for, receive_upload
+from portal.storage import storage_for
+from portal.storage.downloads import human_size, send_record, send_thumbnail
+from portal.storage.uploads import UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
 
 log = logging.getLogger(__name__)
 
@@ -556,15 +555,6 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _drain_body() -> None:
-    """Read and drop the request body, so the browser receives our refusal instead of a reset connection."""
-    try:
-        while request.stream.read(1024 * 1024):
-            pass
-    except Exception:  # noqa: BLE001 - the client left, or the body is over the limit: nothing more to do
-        pass
-
-
 def _upload_failed(error: DomainError, deliverable: Deliverable):
     """Answer a refused upload: JSON for the script, else the draft page with the message."""
     status = _status_of(error)
@@ -587,7 +577,7 @@ def upload(deliverable_id: int):
     try:
         service.check_upload_allowed(current_user, deliverable)
     except DomainError as error:
-        _drain_body()
+        drain_body(request)
         return _upload_failed(error, deliverable)
     policy = UploadPolicy.for_app(current_app, extensions_for(UPLOAD_KINDS), prefix=service.STORAGE_PREFIX)
     request.max_content_length = (current_app.config.get("MAX_CONTENT_LENGTH") or policy.max_bytes) + MULTIPART_ALLOWANCE
@@ -634,41 +624,14 @@ def upload(deliverable_id: int):
 @login_required
 def download(file_id: int):
     """Send a deliverable's file as an attachment (streamed, resumable)."""
-    found = deliverable_file_or_404(current_user, file_id)
-    return send_stored_file(
-        storage_for(current_app),
-        found.storage_key,
-        filename=found.original_name,
-        content_type=found.content_type,
-        size=found.size,
-        etag=found.sha256,
-    )
+    return send_record(deliverable_file_or_404(current_user, file_id))
 
 
 @bp.route("/deliverables/files/<int:file_id>/thumbnail")
 @login_required
 def thumbnail(file_id: int):
     """Send the preview of an image (re-encoded by us, so safe to show inline)."""
-    found = deliverable_file_or_404(current_user, file_id)
-    if not found.thumbnail_key:
-        abort(404)
-    storage = storage_for(current_app)
-    try:
-        with storage.open(found.thumbnail_key) as handle:
-            content_type = thumbnail_content_type(handle.read(8))
-    except ObjectNotFound:
-        log.error("stored thumbnail %s is missing", found.thumbnail_key)
-        abort(404)
-    stem = found.original_name.rsplit(".", 1)[0]
-    return send_stored_file(
-        storage,
-        found.thumbnail_key,
-        filename=f"{stem}-preview.{'png' if content_type == 'image/png' else 'jpg'}",
-        content_type=content_type,
-        etag=f"{found.sha256}-thumbnail",
-        inline=True,
-        max_age=3600,
-    )
+    return send_thumbnail(deliverable_file_or_404(current_user, file_id))
 
 
 # --- Page blocks ----------------------------------------------------------------------------

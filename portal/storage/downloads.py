@@ -2,11 +2,13 @@
 
 The caller authorises first — load the row that owns the file through an
 ``access.py`` loader (another organisation's file is a 404) — then returns
-:func:`send_stored_file`::
+:func:`send_record` for the file or :func:`send_thumbnail` for its preview. Any row with
+the attributes of :class:`StoredRecord` will do (asset files, deliverable files, update
+attachments)::
 
-    file = asset_file_or_404(current_user, file_id)
-    return send_stored_file(storage_for(current_app), file.storage_key, filename=file.original_name,
-                            content_type=file.content_type, size=file.size, etag=file.sha256)
+    return send_record(asset_file_or_404(current_user, file_id))
+
+:func:`send_stored_file` is the general form, for an object that is not such a row.
 
 Every response carries:
 
@@ -25,11 +27,14 @@ HTML, SVG, XML and script types are sent as ``application/octet-stream``.
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 from urllib.parse import quote
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 
+from portal.storage import storage_for
 from portal.storage.base import ObjectNotFound, Storage
+from portal.storage.images import thumbnail_content_type
 from portal.storage.uploads import ascii_filename, clean_filename
 
 log = logging.getLogger(__name__)
@@ -147,6 +152,62 @@ def send_stored_file(
     if wanted:
         response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     return response
+
+
+class StoredRecord(Protocol):
+    """A row that owns a stored file and perhaps its thumbnail (``AssetFile``, ``DeliverableFile``, ``UpdateAttachment``)."""
+
+    @property
+    def storage_key(self) -> str: ...
+    @property
+    def thumbnail_key(self) -> str | None: ...
+    @property
+    def original_name(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+
+
+THUMBNAIL_MAX_AGE = 3600  # a preview never changes under its key: the user's browser may keep it an hour
+
+
+def send_record(record: StoredRecord) -> Response:
+    """Send an authorised row's file as an attachment (streamed, resumable); a missing object is a logged 404."""
+    return send_stored_file(
+        storage_for(current_app),
+        record.storage_key,
+        filename=record.original_name,
+        content_type=record.content_type,
+        size=record.size,
+        etag=record.sha256,
+    )
+
+
+def send_thumbnail(record: StoredRecord) -> Response:
+    """Send an authorised row's preview inline (we re-encoded it, so it is safe to show); none or a missing object is a 404."""
+    key = record.thumbnail_key
+    if not key:
+        abort(404)
+    storage = storage_for(current_app)
+    try:
+        with storage.open(key) as handle:
+            content_type = thumbnail_content_type(handle.read(8))
+    except ObjectNotFound:
+        log.error("stored thumbnail %s is missing", key)
+        abort(404)
+    stem = record.original_name.rsplit(".", 1)[0]
+    return send_stored_file(
+        storage,
+        key,
+        filename=f"{stem}-preview.{'png' if content_type == 'image/png' else 'jpg'}",
+        content_type=content_type,
+        etag=f"{record.sha256}-thumbnail",
+        inline=True,
+        max_age=THUMBNAIL_MAX_AGE,
+    )
 
 
 def human_size(size: int | None) -> str:

@@ -46,11 +46,10 @@ from portal.errors import DomainError
 from portal.extensions import csrf, db
 from portal.forms import EmptyForm, apply_domain_error, committing
 from portal.markdown import render_markdown
-from portal.models import AckChoice, Project, Update, UpdateAttachment, User
+from portal.models import AckChoice, Project, Update, User
 from portal.sections import home_panels, project_sections
-from portal.storage import ObjectNotFound, storage_for
-from portal.storage.downloads import human_size, send_stored_file
-from portal.storage.images import thumbnail_content_type
+from portal.storage import storage_for
+from portal.storage.downloads import human_size, send_record, send_thumbnail
 from portal.storage.uploads import UploadBatch, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
 from portal.timeutil import utcnow
 from portal.updates import service, weekly
@@ -442,41 +441,14 @@ def remove_attachment(project_id: int, update_id: int, attachment_id: int):
 @login_required
 def download_attachment(project_id: int, update_id: int, attachment_id: int):
     """Send an update's file as an attachment (streamed, resumable) to whoever may read the update."""
-    found = update_attachment_or_404(current_user, project_id, update_id, attachment_id)
-    return send_stored_file(
-        storage_for(current_app),
-        found.storage_key,
-        filename=found.original_name,
-        content_type=found.content_type,
-        size=found.size,
-        etag=found.sha256,
-    )
+    return send_record(update_attachment_or_404(current_user, project_id, update_id, attachment_id))
 
 
 @bp.route("/updates/<int:update_id>/attachments/<int:attachment_id>/thumbnail")
 @login_required
 def attachment_thumbnail(project_id: int, update_id: int, attachment_id: int):
     """Send the preview of an attached image (re-encoded by us, so safe to show inline)."""
-    found: UpdateAttachment = update_attachment_or_404(current_user, project_id, update_id, attachment_id)
-    if not found.thumbnail_key:
-        abort(404)
-    storage = storage_for(current_app)
-    try:
-        with storage.open(found.thumbnail_key) as handle:
-            content_type = thumbnail_content_type(handle.read(8))
-    except ObjectNotFound:
-        log.error("stored thumbnail %s is missing", found.thumbnail_key)
-        abort(404)
-    stem = found.original_name.rsplit(".", 1)[0]
-    return send_stored_file(
-        storage,
-        found.thumbnail_key,
-        filename=f"{stem}-preview.{'png' if content_type == 'image/png' else 'jpg'}",
-        content_type=content_type,
-        etag=f"{found.sha256}-thumbnail",
-        inline=True,
-        max_age=3600,
-    )
+    return send_thumbnail(update_attachment_or_404(current_user, project_id, update_id, attachment_id))
 
 
 # --- Comments and acknowledgements ----------------------------------------------------------

@@ -122,6 +122,16 @@ def test_a_file_missing_from_storage_is_a_404(client_web, brief, app):
     assert client_web.get(f"/assets/files/{brief.id}").status_code == 404
 
 
+def test_a_preview_missing_from_storage_is_a_logged_404(client_web, world, app, caplog):
+    """If a thumbnail's bytes were lost, the preview says not found (and the error is logged); the file still downloads."""
+    logo = store_file(world.own_client, world.project, None, png_bytes(900, 700), "logo.png")
+    db.session.commit()
+    storage_for(app).delete(logo.thumbnail_key)
+    assert client_web.get(f"/assets/files/{logo.id}/thumbnail").status_code == 404
+    assert f"stored thumbnail {logo.thumbnail_key} is missing" in caplog.text
+    assert client_web.get(f"/assets/files/{logo.id}").status_code == 200
+
+
 def test_the_s3_backend_serves_the_same_way(database_url, tmp_path, world, s3_endpoint, s3_bucket):  # noqa: F811
     """With PORTAL_STORAGE=s3, uploads go to the bucket and downloads stream back with ranges."""
     s3_app = create_app(

@@ -12,6 +12,7 @@ from portal.deliverables import service
 from portal.extensions import db
 from portal.models import ApprovalRule, Project, ProjectMember, Role
 from portal.models.deliverables import Deliverable, DeliverableStatus, DeliverableVersion, ReasonCategory, VersionStatus
+from portal.storage import storage_for
 from tests.integration.asset_helpers import HTML, stored_objects, upload
 from tests.integration.deliverables_support import PDF, add_file, decisions, make_deliverable, png_bytes, submit
 
@@ -309,6 +310,16 @@ def test_pages_run_the_same_queries_for_5_and_50_deliverables(make_web, make_cli
             assert ("Changes requested" if path == "/" and user is manager else "Deliverable 4") in page
             counts.append((user.role, q.count))
     assert counts[:2] == counts[2:], counts
+
+
+def test_a_preview_missing_from_storage_is_a_logged_404(make_web, world, homepage, app, caplog):
+    """If a thumbnail's bytes were lost, the preview says not found (and the error is logged); the file still downloads."""
+    found = homepage.versions[0].files[0]
+    storage_for(app).delete(found.thumbnail_key)
+    client = logged_in(make_web, world.own_client)
+    assert client.get(f"/deliverables/files/{found.id}/thumbnail").status_code == 404
+    assert f"stored thumbnail {found.thumbnail_key} is missing" in caplog.text
+    assert client.get(f"/deliverables/files/{found.id}").status_code == 200
 
 
 def test_another_organisations_files_and_versions_are_not_found(make_web, world, homepage):

@@ -375,6 +375,19 @@ def test_a_download_is_a_safe_streamed_attachment(staff_web, make_web, world):
     assert preview.headers["Content-Disposition"].startswith("inline") and preview.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_a_preview_missing_from_storage_is_a_logged_404(app, staff_web, make_web, world, caplog):
+    """If a thumbnail's bytes were lost, the preview says not found (and the error is logged); the file still downloads."""
+    post_update(staff_web, world, (png_bytes(), "wire.png"))
+    attachment = db.session.scalars(select(UpdateAttachment)).one()
+    storage_for(app).delete(attachment.thumbnail_key)
+    client = make_web()
+    client.login(world.own_client)
+    base = f"/projects/{world.project.id}/updates/{attachment.update_id}/attachments/{attachment.id}"
+    assert client.get(f"{base}/thumbnail").status_code == 404
+    assert f"stored thumbnail {attachment.thumbnail_key} is missing" in caplog.text
+    assert client.get(base).status_code == 200
+
+
 def test_only_readers_of_the_update_download_its_files(staff_web, make_web, make_user, world):
     """Another organisation's client and another manager get 404; a client sees a draft's files only once published."""
     post_update(staff_web, world, (PDF, "published.pdf"))
