@@ -7,8 +7,8 @@ out) and the page renders every registered block in order.
     @project_sections.register("goals", order=10, template="goals/_project_section.html")
     def goals_section(viewer: User, project: Project) -> dict | None: ...
 
-    @home_panels.register("goals", order=20, template="goals/_home_panel.html")
-    def goals_panel(viewer: User, projects: list[Project]) -> dict | None: ...
+    @home_panels.register("deliverables_decisions", order=13, template="deliverables/_home_decisions.html")
+    def decisions_panel(viewer: User, projects: list[Project]) -> dict | None: ...
 
 Every provider must run a constant number of queries, however much it shows.
 """

@@ -431,18 +431,6 @@ def checklists(projects: Sequence[Project], *, now: datetime | None = None) -> l
     return result
 
 
-def waiting_for_review(projects: Sequence[Project]) -> list[AssetRequest]:
-    """Return the submitted requests of ``projects`` that wait for the agency's review, oldest first."""
-    if not projects:
-        return []
-    return list(
-        db.session.scalars(
-            select(AssetRequest)
-            .where(AssetRequest.project_id.in_([p.id for p in projects]), AssetRequest.status == AssetRequestStatus.SUBMITTED)
-            .options(joinedload(AssetRequest.project))
-            .order_by(AssetRequest.submitted_at, AssetRequest.id)
-        ).all()
-    )
 
 
 # --- Reminders ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import csrf, db
 from portal.forms import EmptyForm, apply_domain_error
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus, Project, User
-from portal.sections import home_panels, project_sections
+from portal.sections import project_sections
 from portal.storage import storage_for
 from portal.storage.downloads import human_size, send_record, send_thumbnail
 from portal.storage.uploads import KIND_LABELS, KINDS, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
@@ -412,14 +412,3 @@ def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
     }
 
 
-@home_panels.register("assets", order=15, template="assets/_home_panel.html")
-def home_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
-    """Clients: "What we need from you", overdue first. Staff: submissions waiting for their review."""
-    if viewer.is_staff:
-        waiting = service.waiting_for_review(projects)
-        return {"staff": True, "waiting": waiting} if waiting else None
-    lists = [checklist for checklist in service.checklists(projects) if checklist.outstanding]
-    if not lists:
-        return None
-    lists.sort(key=lambda c: (-c.overdue, service.checklist_order(c.outstanding[0], c.today)))
-    return {"staff": False, "checklists": lists}

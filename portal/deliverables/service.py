@@ -975,34 +975,6 @@ def rows_for(projects: Sequence[Project], *, now: datetime | None = None) -> dic
     return {pid: sorted(rows, key=lambda r: list_order(r, todays[pid])) for pid, rows in by_project.items()}
 
 
-def waiting_for_review(viewer: User, projects: Sequence[Project]) -> list[Row]:
-    """Return the current versions waiting for ``viewer``'s own decision, oldest first (one query)."""
-    if viewer.role is not Role.CLIENT or not projects:
-        return []
-    own = and_(Decision.version_id == DeliverableVersion.id, Decision.approver_id == viewer.id)
-    found = db.session.execute(
-        select(Deliverable, DeliverableVersion)
-        .join(
-            DeliverableVersion,
-            and_(DeliverableVersion.deliverable_id == Deliverable.id, DeliverableVersion.number == Deliverable.current_number),
-        )
-        .join(
-            ProjectMember,
-            and_(ProjectMember.project_id == Deliverable.project_id, ProjectMember.user_id == viewer.id, ProjectMember.is_approver.is_(True)),
-        )
-        .join(Project, Project.id == Deliverable.project_id)
-        .outerjoin(Decision, own)
-        .where(
-            Deliverable.project_id.in_([p.id for p in projects]),
-            Project.client_id == viewer.client_id,
-            Deliverable.status == DeliverableStatus.IN_REVIEW,
-            DeliverableVersion.status == VersionStatus.IN_REVIEW,
-            Decision.id.is_(None),
-        )
-        .options(joinedload(Deliverable.project))
-        .order_by(DeliverableVersion.submitted_at, Deliverable.id)
-    ).all()
-    return [Row(deliverable, version) for deliverable, version in found]
 
 
 def recent_decisions(

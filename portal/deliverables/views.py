@@ -652,15 +652,6 @@ def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
     }
 
 
-@home_panels.register("deliverables_review", order=12, template="deliverables/_home_review.html")
-def review_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
-    """Clients who approve: "Waiting for your review", with how long each has waited (one query)."""
-    if viewer.is_staff:
-        return None
-    rows = service.waiting_for_review(viewer, projects)
-    return {"rows": rows} if rows else None
-
-
 @home_panels.register("deliverables_decisions", order=13, template="deliverables/_home_decisions.html")
 def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
     """Staff: recent approvals on every project they may see (not only the listed page), newest first (one query)."""

@@ -49,11 +49,9 @@ from portal.models import (
     GoalSignature,
     Project,
     ProjectMember,
-    Role,
-    Side,
     User,
 )
-from portal.sections import home_panels, project_sections
+from portal.sections import project_sections
 
 bp = Blueprint("goals", __name__)
 
@@ -465,28 +463,3 @@ def project_goals(viewer: User, project: Project) -> dict[str, Any]:
     }
 
 
-@home_panels.register("goals", order=20, template="goals/_home_panel.html")
-def goals_waiting(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
-    """Return the home panel "Goals waiting for your signature" (client approvers; staff when some wait)."""
-    if viewer.role is Role.CLIENT:
-        ids = [p.id for p in projects]
-        signing = (
-            db.session.scalars(
-                select(ProjectMember.project_id).where(
-                    ProjectMember.user_id == viewer.id, ProjectMember.is_approver.is_(True), ProjectMember.project_id.in_(ids)
-                )
-            ).all()
-            if ids
-            else []
-        )
-        if not signing:
-            return None
-        side = Side.CLIENT
-    else:
-        signing = [p.id for p in projects if can_manage_project(viewer, p)]
-        side = Side.AGENCY
-    waiting = service.awaiting_signature(side, signing)
-    if side is Side.AGENCY and not waiting:
-        return None
-    names = {p.id: p.name for p in projects}
-    return {"waiting": [(goal, revision, names.get(goal.project_id, "")) for goal, revision in waiting]}

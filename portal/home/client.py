@@ -50,8 +50,6 @@ from portal.models import (
 )
 from portal.timeutil import local_today
 
-# The feature panels the "Needs your attention" list replaces on the client's home (each item shows once).
-ATTENTION_REPLACES = frozenset({"assets", "deliverables_review", "goals"})
 
 
 class AttentionKind(enum.StrEnum):

@@ -74,8 +74,6 @@ EXPANDED_LIMIT = 500  # a group shown in full still has a ceiling
 COMING_UP = 5  # weekly updates listed under "coming up"
 CALL_WITHIN = timedelta(days=8)  # a weekly update's call suggestion stays in the queue this long
 
-# The features' staff home panels that the queue replaces (their items are in it).
-QUEUE_REPLACES = frozenset({"goals", "assets", "calls"})
 
 # Projects expected to report every week (as portal.health counts silence).
 _REPORTING = (ProjectStatus.PLANNED, ProjectStatus.ACTIVE)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload
 from portal.access import visible_clients, visible_projects
 from portal.extensions import db
 from portal.health import health_for
-from portal.home.client import ATTENTION_REPLACES, client_home
-from portal.home.staff import QUEUE_REPLACES, attention_queue, kind_named
+from portal.home.client import client_home
+from portal.home.staff import attention_queue, kind_named
 from portal.models import Client, Project, ProjectMember, Role, User
 from portal.sections import home_panels
 from portal.timeutil import utcnow
@@ -35,7 +35,7 @@ def index():
             "home/client.html",
             projects=projects,
             home=client_home(current_user, projects, utcnow()),
-            panels=home_panels.render(current_user, projects, skip=ATTENTION_REPLACES),
+            panels=home_panels.render(current_user, projects),
         )
     return _staff_home()
 
@@ -99,5 +99,5 @@ def _staff_home():
         queue=queue,
         expanded=expand,
         health=health_for(projects, now),
-        panels=home_panels.render(current_user, projects, skip=QUEUE_REPLACES),
+        panels=home_panels.render(current_user, projects),
     )

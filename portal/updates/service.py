@@ -535,26 +535,3 @@ def save_weekly_note(
 
 # --- The manager's home: clients who would rather talk ------------------------------------
 
-
-def projects_to_call(projects: list[Project], now: datetime, *, within: timedelta = timedelta(days=8)) -> list[tuple[Project, Update]]:
-    """Return (project, weekly update) for the given projects whose recent weekly update suggested a call.
-
-    The client's profile prefers phone or meetings; one query, whatever the number of projects.
-    """
-    by_id = {p.id: p for p in projects}
-    if not by_id:
-        return []
-    rows = db.session.scalars(
-        select(Update)
-        .where(
-            Update.project_id.in_(by_id),
-            Update.kind == UpdateKind.WEEKLY,
-            Update.suggests_call.is_(True),
-            Update.published_at >= now - within,
-        )
-        .order_by(Update.published_at.desc())
-    )
-    found: dict[int, Update] = {}
-    for row in rows:
-        found.setdefault(row.project_id, row)
-    return [(by_id[pid], found[pid]) for pid in by_id if pid in found]

@@ -31,8 +31,6 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-import portal.expectations.weekly  # registers the expectation facts of the update (the import is its use)
-import portal.updates.providers  # noqa: F401 - registers this feature's facts
 from portal.access import (
     can_manage_project,
     managed_project_or_404,
@@ -47,7 +45,7 @@ from portal.extensions import csrf, db
 from portal.forms import EmptyForm, apply_domain_error, committing
 from portal.markdown import render_markdown
 from portal.models import AckChoice, Project, Update, User
-from portal.sections import home_panels, project_sections
+from portal.sections import project_sections
 from portal.storage import storage_for
 from portal.storage.downloads import human_size, send_record, send_thumbnail
 from portal.storage.uploads import UploadBatch, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
@@ -127,15 +125,6 @@ def updates_section(viewer: User, project: Project) -> dict[str, Any]:
     """Show the latest updates of the project, with comments and acknowledgements."""
     items, more = service.feed(viewer, project, visible_updates(viewer, project), limit=FEED_ON_PROJECT_PAGE)
     return {"project": project, "items": items, "more": more, "manage": can_manage_project(viewer, project)}
-
-
-@home_panels.register("calls", order=15, template="updates/_home_calls.html")
-def calls_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
-    """List, for staff, the projects whose weekly update suggested a call this week."""
-    if not viewer.is_staff:
-        return None
-    calls = service.projects_to_call(projects, utcnow())
-    return {"calls": calls} if calls else None
 
 
 # --- Reading ---------------------------------------------------------------------------

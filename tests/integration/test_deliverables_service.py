@@ -737,18 +737,6 @@ def test_archived_projects_are_read_only(world):
 # --- Lists and the weekly update's facts -------------------------------------------------
 
 
-def test_waiting_for_review_lists_only_what_the_viewer_still_has_to_decide(world, priya, reader):
-    """Under "all", once Ayşe approved it leaves her list and stays on Priya's; readers have none."""
-    use_rule(world, ApprovalRule.ALL)
-    deliverable = make_deliverable(world.manager, world.project)
-    version = submit(world.manager, deliverable)
-    make_deliverable(world.manager, world.project, title="Not submitted")
-    assert [r.deliverable.title for r in service.waiting_for_review(world.own_client, [world.project])] == ["Homepage design"]
-    approve(world.own_client, version)
-    assert service.waiting_for_review(world.own_client, [world.project]) == []
-    assert [r.current.number for r in service.waiting_for_review(priya, [world.project])] == [1]
-    assert service.waiting_for_review(reader, [world.project]) == []
-    assert service.waiting_for_review(world.manager, [world.project]) == []
 
 
 def test_deliverable_facts_for_the_weekly_update(world, priya, count_queries):
