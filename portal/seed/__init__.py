@@ -118,6 +118,8 @@ def seed_demo(*, only_if_empty: bool = True, now: datetime | None = None) -> boo
     from portal.seed.content import STORIES
     from portal.seed.stories import tell_stories
 
+    # Only what the story queues is marked sent below: an email already waiting is real and must go out.
+    emails_before = db.session.scalar(select(func.coalesce(func.max(OutboxEmail.id), 0)))
     clock = SeedClock(now)
     clock.start()
     try:
@@ -132,7 +134,7 @@ def seed_demo(*, only_if_empty: bool = True, now: datetime | None = None) -> boo
     # queued is recorded as already sent (the admin's email log shows it as history).
     db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.status == EmailStatus.QUEUED)
+        .where(OutboxEmail.status == EmailStatus.QUEUED, OutboxEmail.id > emails_before)
         .values(status=EmailStatus.SENT, sent_at=OutboxEmail.created_at, attempts=1)
     )
     db.session.commit()
