@@ -722,41 +722,42 @@ def resettle(actor: User, project: Project, *, now: datetime | None = None) -> l
     approver still missing under the *all* rule leaves the project, or the rule becomes
     *any* while approvals are in, the version is approved by the approvals it already
     has — instead of waiting for a person who can no longer decide. A version without
-    any approval is never approved this way. Two queries, then one write per settled
-    version; returns the deliverables it approved.
+    any approval is never approved this way. Returns the deliverables it approved.
+
+    Each deliverable in review is claimed (its lock version taken) *before* its approvals
+    are read. A decision being recorded at the same moment holds that claim until it
+    commits, so this either sees its approval or the decision sees the changed approvers:
+    under the *all* rule, an approval racing the removal of the last missing approver
+    cannot leave the version waiting for nobody. One query per deliverable in review.
     """
-    in_review = db.session.execute(
-        select(Deliverable, DeliverableVersion)
-        .join(
-            DeliverableVersion,
-            (DeliverableVersion.deliverable_id == Deliverable.id) & (DeliverableVersion.number == Deliverable.current_number),
-        )
-        .where(
-            Deliverable.project_id == project.id,
-            Deliverable.status == DeliverableStatus.IN_REVIEW,
-            DeliverableVersion.status == VersionStatus.IN_REVIEW,
-        )
+    in_review = db.session.scalars(
+        select(Deliverable).where(Deliverable.project_id == project.id, Deliverable.status == DeliverableStatus.IN_REVIEW)
     ).all()
-    if not in_review:
-        return []
-    approved_by: dict[int, set[int]] = defaultdict(set)
-    for version_id, approver_id in db.session.execute(
-        select(Decision.version_id, Decision.approver_id).where(
-            Decision.version_id.in_([version.id for _, version in in_review]), Decision.outcome == DecisionOutcome.APPROVE
-        )
-    ):
-        approved_by[version_id].add(approver_id)
-    required = {person.id for person in approvers(project)}
     now = now or utcnow()
+    required: set[int] | None = None
     settled = []
-    for deliverable, version in in_review:
-        approvals = approved_by.get(version.id, set())
+    for deliverable in in_review:
+        for _attempt in range(CLAIM_ATTEMPTS):
+            if _claim(deliverable):
+                break
+            db.session.refresh(deliverable)  # someone decided or submitted: read what they did, then claim again
+        else:
+            continue  # still contended after every attempt: the other writer's outcome stands
+        version = current_version(deliverable)
+        if deliverable.status is not DeliverableStatus.IN_REVIEW or version is None or version.status is not VersionStatus.IN_REVIEW:
+            continue
+        approvals = set(
+            db.session.scalars(
+                select(Decision.approver_id).where(Decision.version_id == version.id, Decision.outcome == DecisionOutcome.APPROVE)
+            )
+        )
         if not approvals:
             continue
-        if project.approval_rule is not ApprovalRule.ANY and not (required and required <= approvals):
-            continue
-        if not _claim(deliverable):
-            continue  # someone decided or submitted at this moment: their outcome stands
+        if project.approval_rule is not ApprovalRule.ANY:
+            if required is None:
+                required = {person.id for person in approvers(project)}
+            if not (required and required <= approvals):
+                continue
         version.status = VersionStatus.APPROVED
         version.settled_at = now
         deliverable.status = DeliverableStatus.APPROVED

@@ -698,6 +698,31 @@ def test_the_same_approver_twice_at_once_records_one_decision(app, world):
     assert len(decisions(deliverable_id)) == 1
 
 
+def test_an_approval_racing_the_removal_of_the_last_missing_approver_settles_the_version(app, world, priya, make_user):
+    """Under "all", Ayşe approved; Priya approves while the manager takes Cem off: the version ends approved, not stuck."""
+    from portal.projects import service as projects
+
+    cem = make_user(Role.CLIENT, world.own_org, name="Cem Third", email="cem@example.com")
+    db.session.add(ProjectMember(project=world.project, user=cem, is_approver=True))
+    use_rule(world, ApprovalRule.ALL)
+    deliverable = make_deliverable(world.manager, world.project)
+    version = submit(world.manager, deliverable)
+    approve(world.own_client, version)
+    version_id, deliverable_id, manager_id, cem_id, priya_id = version.id, deliverable.id, world.manager.id, cem.id, priya.id
+    db.session.remove()
+
+    def removes_cem(barrier: threading.Barrier) -> None:
+        member = db.session.scalar(select(ProjectMember).where(ProjectMember.user_id == cem_id))
+        manager = db.session.get(User, manager_id)
+        barrier.wait()
+        projects.remove_member(manager, member)
+
+    results = _race(app, _decides(version_id, priya_id, APPROVE), removes_cem)
+    assert results == [None, None], results
+    assert db.session.get(Deliverable, deliverable_id).status is DeliverableStatus.APPROVED
+    assert db.session.get(DeliverableVersion, version_id).status is VersionStatus.APPROVED
+
+
 # --- Conversation -------------------------------------------------------------------------
 
 
