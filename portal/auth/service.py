@@ -16,7 +16,7 @@ from portal import activity
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.errors import DomainError, NotAllowed
 from portal.extensions import db
-from portal.models import AccountToken, Client, Role, TokenPurpose, User, UserSession
+from portal.models import AccountToken, Client, Project, ProjectMember, Role, TokenPurpose, User, UserSession
 from portal.models.users import normalise_email
 from portal.notify.service import portal_url, queue_email
 from portal.timeutil import utcnow
@@ -306,6 +306,22 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if not active:
         end_all_sessions(user)
     activity.record(actor, "user.deactivated" if not active else "user.reactivated", user, client=user.client, internal=True)
+    if not active and user.role is Role.CLIENT:
+        _resettle_approvals(actor, user)
+
+
+def _resettle_approvals(actor: User, user: User) -> None:
+    """A deactivated approver no longer decides: settle what the remaining approvers all approved."""
+    from portal.deliverables.service import resettle  # deliverables build on accounts, not the reverse
+
+    db.session.flush()
+    projects = db.session.scalars(
+        select(Project).join(ProjectMember, ProjectMember.project_id == Project.id).where(
+            ProjectMember.user_id == user.id, ProjectMember.is_approver.is_(True)
+        )
+    ).all()
+    for project in projects:
+        resettle(actor, project)
 
 
 def change_role(actor: User, user: User, role: Role) -> None:

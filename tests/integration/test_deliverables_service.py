@@ -391,6 +391,19 @@ def test_when_the_missing_approver_leaves_the_approvals_in_settle_the_version(wo
     assert [e.data["version"] for e in events("deliverable.settled_by_rule")] == [1]
 
 
+def test_when_the_missing_approver_is_deactivated_the_approvals_in_settle_the_version(world, priya):
+    """Under "all", Priya's account is deactivated before she decided: Ayşe's approval now settles it."""
+    from portal.auth import service as accounts
+
+    use_rule(world, ApprovalRule.ALL)
+    deliverable = make_deliverable(world.manager, world.project)
+    version = submit(world.manager, deliverable)
+    approve(world.own_client, version)
+    accounts.set_active(world.admin, priya, False)
+    db.session.commit()
+    assert (version.status, deliverable.status) == (VersionStatus.APPROVED, DeliverableStatus.APPROVED)
+
+
 def test_switching_to_any_settles_a_version_someone_already_approved(world, priya):
     """Under "all", one approval is in; the project switches to "any": that approval settles the version."""
     from portal.projects import service as projects
