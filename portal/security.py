@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, flash, redirect, request, url_for
+from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.extensions import login_manager
@@ -15,8 +17,28 @@ CSP = (
 )
 
 
+class TextOnlyMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query and form values without NUL characters: never part of real text, and PostgreSQL refuses them."""
+
+    def __init__(self, mapping=None) -> None:  # type: ignore[no-untyped-def]
+        if mapping is not None:
+            mapping = [(_no_nul(key), _no_nul(value)) for key, value in iter_multi_items(mapping)]
+        super().__init__(mapping)
+
+
+def _no_nul(value):  # type: ignore[no-untyped-def]
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class PortalRequest(FlaskRequest):
+    """Flask's request, with query strings and forms parsed into :class:`TextOnlyMultiDict`."""
+
+    parameter_storage_class = TextOnlyMultiDict
+
+
 def init_app(app: Flask) -> None:
-    """Install the user loader, response headers and proxy handling."""
+    """Install the request class, user loader, response headers and proxy handling."""
+    app.request_class = PortalRequest
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

@@ -566,7 +566,7 @@ def receive_upload(
                         if len(field_value) > policy.max_field_bytes:
                             raise UploadRejected(_l("The form sent too much text."), status=413)
                         if not event.more_data:
-                            value = field_value.decode("utf-8", "replace")
+                            value = field_value.decode("utf-8", "replace").replace("\x00", "")  # NUL is never text (and PostgreSQL refuses it)
                             batch.fields[field_name] = value
                             if csrf and field_name == "csrf_token" and not token_ok:
                                 check_csrf(value)

@@ -290,3 +290,14 @@ def test_overview_queries_constant_below_display_limits_and_with_distinct_people
             assert all(f"Update {n}-{i}" in page and f"Deliverable {n}-{i}" in page for i in range(n))
             counts.append((user.role, q.count))
     assert counts[:2] == counts[2:], counts
+
+
+def test_nul_characters_in_a_form_are_dropped_not_a_500(make_web, world):
+    """A NUL byte typed into a form (PostgreSQL refuses it in text) is dropped; the rest is saved."""
+    from portal.models import GoalComment
+
+    goal = propose(world.manager, world.project, title="More online orders")
+    browser = logged_in(make_web, world.own_client)
+    response = browser.post(f"/goals/{goal.id}/comments", {"comment-body": "When do\x00 the photos arrive?"})
+    assert response.status_code in (302, 303), response.status_code
+    assert db.session.scalar(select(GoalComment.body).where(GoalComment.goal_id == goal.id)) == "When do the photos arrive?"
