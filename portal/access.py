@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
 from portal.extensions import db
-from portal.models import Client, Project, ProjectMember, Role, User
+from portal.models import ActivityEvent, Client, Project, ProjectMember, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -169,6 +169,14 @@ def managed_project_or_404(user: User, project_id: int) -> Project:
     if not can_manage_project(user, project):
         abort(404)
     return project
+
+
+def visible_events(user: User, project: Project) -> Select[tuple[ActivityEvent]]:
+    """Return a select of ``project``'s activity events ``user`` may see (clients: none of the internal ones)."""
+    query = select(ActivityEvent).where(ActivityEvent.project_id == project.id)
+    if not user.is_staff:
+        query = query.where(ActivityEvent.internal.is_(False))
+    return query
 
 
 def visible_updates(user: User, project: Project) -> Select[tuple[Update]]:

@@ -19,7 +19,14 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.access import asset_file_or_404, asset_request_or_404, can_manage_project, project_or_404, staff_required
+from portal.access import (
+    asset_file_or_404,
+    asset_request_or_404,
+    can_manage_project,
+    managed_project_or_404,
+    project_or_404,
+    staff_required,
+)
 from portal.assets import service
 from portal.assets.forms import AssetRequestForm, ReturnForm
 from portal.errors import Conflict, DomainError, NotAllowed
@@ -49,13 +56,6 @@ def _managed_request_or_404(request_id: int) -> AssetRequest:
         abort(404)
     return asset_request
 
-
-def _managed_project_or_404(project_id: int) -> Project:
-    """Load a project whose requests the current user may manage, else 404."""
-    project = project_or_404(current_user, project_id)
-    if not can_manage_project(current_user, project):
-        abort(404)
-    return project
 
 
 def _status_of(error: DomainError) -> int:
@@ -193,7 +193,7 @@ def index(project_id: int):
 @staff_required
 def new_request(project_id: int):
     """Ask the client for files."""
-    project = _managed_project_or_404(project_id)
+    project = managed_project_or_404(current_user, project_id)
     form = AssetRequestForm()
     if form.validate_on_submit():
         with _saving(form) as saved:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import (
+    managed_project_or_404,
     admin_required,
     can_manage_project,
     deliverable_file_or_404,
@@ -155,13 +156,6 @@ def _managed_or_404(deliverable_id: int) -> Deliverable:
     return deliverable
 
 
-def _managed_project_or_404(project_id: int) -> Project:
-    """Load a project whose deliverables the current user manages, else 404."""
-    project = project_or_404(current_user, project_id)
-    if not can_manage_project(current_user, project):
-        abort(404)
-    return project
-
 
 def _check_form() -> None:
     """Refuse a POST-only button whose CSRF token is missing or wrong."""
@@ -201,7 +195,7 @@ def index(project_id: int):
 @staff_required
 def create(project_id: int):
     """Add a deliverable to a project."""
-    project = _managed_project_or_404(project_id)
+    project = managed_project_or_404(current_user, project_id)
     form = DeliverableForm()
     if request.method == "GET":
         form.included_rounds.data = project.included_rounds

@@ -11,7 +11,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from portal.access import admin_required, can_manage_project, project_or_404, staff_required, visible_clients
+from portal.access import (
+    admin_required,
+    can_manage_project,
+    managed_project_or_404,
+    project_or_404,
+    staff_required,
+    visible_clients,
+    visible_events,
+)
 from portal.extensions import db
 from portal.forms import EmptyForm, committing
 from portal.health import health_for
@@ -106,9 +114,7 @@ class Timeline:
 def project_timeline(viewer: User, project: Project, kind: str, before: int | None, size: int = TIMELINE_SIZE) -> Timeline:
     """Return a page of ``project``'s activity of ``kind`` that ``viewer`` may see (clients: no internal events); one query."""
     kind = kind if kind in TIMELINE_KINDS else ""
-    query = select(ActivityEvent).where(ActivityEvent.project_id == project.id)
-    if not viewer.is_staff:
-        query = query.where(ActivityEvent.internal.is_(False))
+    query = visible_events(viewer, project)
     if kind:
         query = query.where(or_(*(ActivityEvent.verb.startswith(prefix, autoescape=True) for prefix in TIMELINE_KINDS[kind])))
     if before is not None:
@@ -120,13 +126,6 @@ def project_timeline(viewer: User, project: Project, kind: str, before: int | No
     events = events[:size]
     return Timeline(kind=kind, events=events, older_than=events[-1].id if more else None)
 
-
-def _managed_project_or_404(project_id: int) -> Project:
-    """Load a project the current user may change, else 404."""
-    project = project_or_404(current_user, project_id)
-    if not can_manage_project(current_user, project):
-        abort(404)
-    return project
 
 
 def _staff_choices() -> list[tuple[int, str]]:
@@ -218,7 +217,7 @@ def create():
 @staff_required
 def edit(project_id: int):
     """Edit a project's settings."""
-    project = _managed_project_or_404(project_id)
+    project = managed_project_or_404(current_user, project_id)
     form = ProjectForm(obj=project)
     form.client_id.choices = [(project.client_id, project.client.name)]
     form.client_id.data = project.client_id
@@ -242,7 +241,7 @@ def edit(project_id: int):
 @staff_required
 def add_member(project_id: int):
     """Give a person of the client organisation access to the project."""
-    project = _managed_project_or_404(project_id)
+    project = managed_project_or_404(current_user, project_id)
     form = _member_form(project)
     if form.validate_on_submit():
         user = db.session.get(User, form.user_id.data)
@@ -265,7 +264,7 @@ def _member_or_404(project: Project, member_id: int) -> ProjectMember:
 @staff_required
 def remove_member(project_id: int, member_id: int):
     """Take a person off the project."""
-    project = _managed_project_or_404(project_id)
+    project = managed_project_or_404(current_user, project_id)
     member = _member_or_404(project, member_id)
     if EmptyForm().validate_on_submit():
         name = member.user.display_name
@@ -279,7 +278,7 @@ def remove_member(project_id: int, member_id: int):
 @staff_required
 def set_approver(project_id: int, member_id: int):
     """Make a member an approver, or take the role away."""
-    project = _managed_project_or_404(project_id)
+    project = managed_project_or_404(current_user, project_id)
     member = _member_or_404(project, member_id)
     if EmptyForm().validate_on_submit():
         service.set_approver(current_user, member, request.form.get("approver") == "1")
