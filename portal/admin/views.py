@@ -33,8 +33,8 @@ def users():
     status = request.args.get("status", "active")
     query = select(User).options(joinedload(User.client))
     if text:
-        like = f"%{text.lower()}%"
-        query = query.where(or_(User.email.like(like), User.name.ilike(like)))
+        # autoescape: "%" and "_" typed in the box are searched for, not wildcards
+        query = query.where(or_(User.email.contains(text.lower(), autoescape=True), User.name.icontains(text, autoescape=True)))
     if status == "active":
         query = query.where(User.active.is_(True))
     elif status == "inactive":

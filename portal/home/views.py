@@ -57,8 +57,8 @@ def _staff_home():
     if manager_id:
         query = query.where(Project.manager_id == manager_id)
     if text:
-        like = f"%{text}%"
-        query = query.where(or_(Project.name.ilike(like), Client.name.ilike(like)))
+        # autoescape: "%" and "_" typed in the box are searched for, not wildcards
+        query = query.where(or_(Project.name.icontains(text, autoescape=True), Client.name.icontains(text, autoescape=True)))
     total = db.session.scalar(query.with_only_columns(func.count(Project.id)).order_by(None))
     projects = db.session.scalars(
         query.options(joinedload(Project.client), joinedload(Project.manager))

@@ -298,3 +298,18 @@ def test_the_home_runs_the_same_queries_for_5_and_50_projects(make_web, make_cli
         assert "Concerns raised by clients" in page and "Calls to offer this week" in page
         counts.append(q.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_project_search_matches_names_and_takes_wildcards_literally(make_web, world, make_project):
+    """Searching finds a project by its or its client's name; "%" and "_" are characters, not wildcards."""
+    make_project(world.own_org, world.manager, name="Spring_sale 100%")
+    browser = logged_in(make_web, world.manager)
+
+    def listed(query: str) -> str:
+        page = browser.text(f"/?q={query}")
+        return page[page.index('id="projects-heading"') :]
+
+    assert "E-commerce relaunch" in listed("relaunch") and "Spring_sale" not in listed("relaunch")
+    assert "E-commerce relaunch" in listed(world.own_org.name.split()[0])  # by the client's name
+    assert "Spring_sale 100%" in listed("100%25") and "E-commerce relaunch" not in listed("100%25")
+    assert "E-commerce relaunch" not in listed("%25") and "E-commerce relaunch" not in listed("_")
