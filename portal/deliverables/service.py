@@ -410,15 +410,7 @@ def add_files(actor: User, version: DeliverableVersion, received: Sequence[Recei
     files = [
         DeliverableFile(
             version=version,
-            original_name=item.name,
-            extension=item.extension,
-            content_type=item.content_type,
-            size=item.stored.size,
-            sha256=item.stored.sha256,
-            storage_key=item.stored.key,
-            thumbnail_key=item.thumbnail.key if item.thumbnail else None,
-            width=item.width,
-            height=item.height,
+            **item.record(),
             uploaded_by=actor,
         )
         for item in received

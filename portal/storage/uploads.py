@@ -347,6 +347,20 @@ class ReceivedFile:
         """Return every storage key this file occupies (the file and its thumbnail)."""
         return [self.stored.key] + ([self.thumbnail.key] if self.thumbnail else [])
 
+    def record(self) -> dict[str, Any]:
+        """Return the columns every stored-file record keeps (AssetFile, DeliverableFile, UpdateAttachment)."""
+        return {
+            "original_name": self.name,
+            "extension": self.extension,
+            "content_type": self.content_type,
+            "size": self.stored.size,
+            "sha256": self.stored.sha256,
+            "storage_key": self.stored.key,
+            "thumbnail_key": self.thumbnail.key if self.thumbnail else None,
+            "width": self.width,
+            "height": self.height,
+        }
+
 
 @dataclass
 class UploadBatch:

@@ -151,15 +151,7 @@ def _attach(actor: User, update: Update, received: Sequence[ReceivedFile]) -> li
         raise DomainError(_l("An update can have at most %(count)s files.", count=MAX_ATTACHMENTS), field="files")
     added = [
         UpdateAttachment(
-            original_name=item.name,
-            extension=item.extension,
-            content_type=item.content_type,
-            size=item.stored.size,
-            sha256=item.stored.sha256,
-            storage_key=item.stored.key,
-            thumbnail_key=item.thumbnail.key if item.thumbnail else None,
-            width=item.width,
-            height=item.height,
+            **item.record(),
             uploaded_by=actor,
         )
         for item in received
