@@ -6,11 +6,11 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import StoredFileMixin, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class AssetRequest(TimestampMixin, db.Model):
         return self.waiting_on_client and self.due_date is not None and self.due_date < today
 
 
-class AssetFile(TimestampMixin, db.Model):
+class AssetFile(StoredFileMixin, TimestampMixin, db.Model):
     """One uploaded file: for a request (with a version), or among the project's general files.
 
     ``original_name`` is only what the uploader's browser called it (cleaned, for
@@ -126,15 +126,6 @@ class AssetFile(TimestampMixin, db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("asset_requests.id"))
     version: Mapped[int | None] = mapped_column(Integer)  # None for the project's general files
-    original_name: Mapped[str] = mapped_column(String(255))
-    extension: Mapped[str] = mapped_column(String(10))
-    content_type: Mapped[str] = mapped_column(String(120))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
-    thumbnail_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     review_state: Mapped[ReviewState | None] = mapped_column(enum_column(ReviewState))  # None for general files
 
@@ -145,10 +136,6 @@ class AssetFile(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<AssetFile {self.id} {self.original_name!r} v{self.version}>"
 
-    @property
-    def is_image(self) -> bool:
-        """Tell whether a preview can be shown."""
-        return self.thumbnail_key is not None
 
 
 class AssetReview(TimestampMixin, db.Model):

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, rela
 
 from portal.extensions import db
 from portal.models.activity import AppendOnlyError
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import StoredFileMixin, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -186,7 +185,7 @@ class DeliverableVersion(TimestampMixin, db.Model):
         return not self.files and not self.links
 
 
-class DeliverableFile(TimestampMixin, db.Model):
+class DeliverableFile(StoredFileMixin, TimestampMixin, db.Model):
     """A file of a version, kept in storage; ``original_name`` is only display metadata."""
 
     __tablename__ = "deliverable_files"
@@ -194,15 +193,6 @@ class DeliverableFile(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("deliverable_versions.id", ondelete="CASCADE"), index=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    extension: Mapped[str] = mapped_column(String(10))
-    content_type: Mapped[str] = mapped_column(String(120))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
-    thumbnail_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     version: Mapped[DeliverableVersion] = relationship(back_populates="files")
@@ -211,10 +201,6 @@ class DeliverableFile(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<DeliverableFile {self.id} {self.original_name!r}>"
 
-    @property
-    def is_image(self) -> bool:
-        """Tell whether a preview can be shown."""
-        return self.thumbnail_key is not None
 
 
 LINK_SCHEMES = ("http", "https")

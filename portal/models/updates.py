@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import StoredFileMixin, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ class Update(TimestampMixin, db.Model):
         return f"{self.iso_year}-W{self.iso_week:02d}" if self.iso_year else ""
 
 
-class UpdateAttachment(TimestampMixin, db.Model):
+class UpdateAttachment(StoredFileMixin, TimestampMixin, db.Model):
     """A file attached to a manual update, kept in storage; ``original_name`` is only display metadata."""
 
     __tablename__ = "update_attachments"
@@ -123,15 +122,6 @@ class UpdateAttachment(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
-    original_name: Mapped[str] = mapped_column(String(255))
-    extension: Mapped[str] = mapped_column(String(10))
-    content_type: Mapped[str] = mapped_column(String(120))
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
-    thumbnail_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     update: Mapped[Update] = relationship(back_populates="attachments")
@@ -140,15 +130,7 @@ class UpdateAttachment(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<UpdateAttachment {self.id} {self.original_name!r} update={self.update_id}>"
 
-    @property
-    def is_image(self) -> bool:
-        """Tell whether a preview can be shown (a thumbnail we re-encoded ourselves exists)."""
-        return self.thumbnail_key is not None
 
-    @property
-    def keys(self) -> list[str]:
-        """Return the storage keys the attachment occupies (the file and its thumbnail)."""
-        return [key for key in (self.storage_key, self.thumbnail_key) if key]
 
 
 class UpdateComment(TimestampMixin, db.Model):
