@@ -7,11 +7,31 @@ from typing import Any
 
 from flask import Flask
 
+from portal import (
+    account,
+    admin,
+    assets,
+    auth,
+    clients,
+    deliverables,
+    expectations,
+    goals,
+    home,
+    notify,
+    projects,
+    updates,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# Every feature package, each wiring itself in its ``init_app(app)``: its blueprint, the blocks
+# it adds to shared pages, its weekly facts and the home items it contributes. Adding a
+# feature means adding it here (README, "Adding a feature").
+FEATURES = (auth, account, home, clients, projects, goals, deliverables, assets, updates, expectations, notify, admin)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the application: config, extensions, blueprints, error handlers, CLI."""
+    """Build the application: config, extensions, features, error handlers, CLI."""
     from portal import cli, errors_web, security, templating
     from portal.config import load_config
     from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
@@ -35,35 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     errors_web.init_app(app)
-
-    from portal.account.views import bp as account_bp
-    from portal.admin.views import bp as admin_bp
-    from portal.auth.views import bp as auth_bp
-    from portal.clients.views import bp as clients_bp
-    from portal.home.views import bp as home_bp
-    from portal.notify.views import bp as notify_bp
-    from portal.projects.views import bp as projects_bp
-
-    for blueprint in (auth_bp, home_bp, account_bp, clients_bp, projects_bp, admin_bp, notify_bp):
-        app.register_blueprint(blueprint)
-    from portal.assets.views import bp as assets_bp
-
-    app.register_blueprint(assets_bp)
-    from portal.goals.views import bp as goals_bp
-
-    app.register_blueprint(goals_bp)
-
-    from portal.expectations.views import bp as expectations_bp
-    from portal.updates.views import bp as updates_bp
-
-    app.register_blueprint(updates_bp)
-    app.register_blueprint(expectations_bp)
-    from portal.deliverables.views import bp as deliverables_bp
-
-    app.register_blueprint(deliverables_bp)
-
-    from portal.updates.weekly import load_providers
-
-    load_providers()  # every feature's facts for the weekly update and note, in web, scheduler and CLI alike
+    for feature in FEATURES:
+        feature.init_app(app)
     cli.init_app(app)
     return app

@@ -1,4 +1,4 @@
-"""Domain errors: services raise them, views turn them into messages and 4xx."""
+"""Domain errors: services raise them, ``portal.web.committing`` turns them into messages and 4xx."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ class DomainError(Exception):
 
     ``message`` is a lazily translated string, so it renders in the language of
     whoever reads it. ``field`` names the form field it belongs to, if any.
+    ``status`` is what a view answers with: 422 (the input breaks a rule) unless a
+    subclass says otherwise.
     """
 
-    status = 400
+    status = 422
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(str(message))

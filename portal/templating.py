@@ -1,10 +1,16 @@
-"""Locale and time zone selection, template filters and globals."""
+"""Locale and time zone selection, and the filters and globals every template may use.
+
+They are registered on the app, not on a blueprint: the scheduler and the CLI render
+emails (and the weekly update's facts) without serving a page. A feature's own labels
+(``goal_labels``, ``deliverable_labels``…) are added by its ``init_app``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel import Locale, dates
 
@@ -14,7 +20,13 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from portal.goals import texts
+from portal.goals.units import format_measure
+from portal.markdown import render_markdown
+from portal.notify.sender import redact_links
+from portal.storage.downloads import human_size
 from portal.timeutil import utcnow
+from portal.weekly.facts import group_facts, is_quiet
 
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
 
@@ -106,17 +118,57 @@ def nl2br(value: str) -> Markup:
     return Markup("<br>").join(escape(value).split("\n"))
 
 
-def init_app(app: Flask) -> None:
-    """Register filters and globals used by every template."""
-    from portal.notify.sender import redact_links
+def iso_date(value: str | None) -> date | None:
+    """Turn a fact's ISO date (``2026-03-09``) back into a date for the ``date`` filter."""
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
 
+
+def iso_datetime(value: str | None) -> datetime | None:
+    """Turn a fact's ISO timestamp back into an aware datetime for the ``datetime`` filter."""
+    try:
+        parsed = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def fact_href(link: str | None, external: bool = False) -> str | None:
+    """Return a fact's link for a page (path) or an email (absolute); None unless it is a portal path."""
+    if not link or not link.startswith("/") or link.startswith("//") or urlsplit(link).scheme:
+        return None
+    if external or not has_request_context():
+        return current_app.config["BASE_URL"].rstrip("/") + link
+    return request.script_root + link
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals used by every template, emails included."""
     app.jinja_env.filters.update(
-        ago=relative_time, datetime=local_datetime, date=local_date, nl2br=nl2br, redact_links=redact_links
+        ago=relative_time,
+        datetime=local_datetime,
+        date=local_date,
+        nl2br=nl2br,
+        redact_links=redact_links,
+        markdown=render_markdown,
+        filesize=human_size,
+        iso_date=iso_date,
+        iso_datetime=iso_datetime,
+        fact_href=fact_href,
+        goal_measure=format_measure,
     )
     app.jinja_env.globals.update(
         csrf_token=generate_csrf,
         current_locale=lambda: str(get_locale()),
         language_names=LANGUAGE_NAMES,
+        group_facts=group_facts,
+        facts_are_quiet=is_quiet,
+        goal_measure_text=texts.measure_text,
+        goal_progress_text=texts.progress_text,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

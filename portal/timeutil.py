@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import DateTime
@@ -66,3 +68,37 @@ def local_today(zone_name: str | None, now: datetime | None = None) -> date:
     is already tomorrow in Istanbul.
     """
     return (now or utcnow()).astimezone(zone_named(zone_name)).date()
+
+
+class Zoned(Protocol):
+    """Anything that lives in a time zone: a project, a client, a user, or a row selecting ``timezone``."""
+
+    timezone: str
+
+
+class ZonedProject(Zoned, Protocol):
+    """A project, or a row selecting its ``id`` and ``timezone``."""
+
+    id: int
+
+
+def project_today(project: Zoned, now: datetime | None = None) -> date:
+    """Return the calendar day it is in the project's time zone (due and target dates are read against it)."""
+    return local_today(project.timezone, now)
+
+
+def project_todays(projects: Iterable[ZonedProject], now: datetime) -> dict[int, date]:
+    """Return each project's calendar day at ``now`` in its own zone (each zone is looked up once)."""
+    by_zone: dict[str, date] = {}
+    todays = {}
+    for project in projects:
+        day = by_zone.get(project.timezone)
+        if day is None:
+            day = by_zone[project.timezone] = local_today(project.timezone, now)
+        todays[project.id] = day
+    return todays
+
+
+def day_start(day: date, zone_name: str | None) -> datetime:
+    """Return midnight at the start of ``day`` in the zone called ``zone_name``."""
+    return datetime.combine(day, time(0), tzinfo=zone_named(zone_name))

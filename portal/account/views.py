@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from portal.account.forms import PasswordForm, ProfileForm
 from portal.auth import service as auth_service
 from portal.extensions import db
-from portal.forms import committing
+from portal.web import committing
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -12,8 +12,9 @@ from portal.access import admin_required, managed_user_or_404, visible_clients
 from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
 from portal.auth import service as auth_service
 from portal.extensions import db
-from portal.forms import EmptyForm, committing
+from portal.forms import EmptyForm
 from portal.models import Client, Role, User
+from portal.web import committing
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

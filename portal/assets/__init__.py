@@ -1,1 +1,25 @@
 """Asset collection: requests for files, uploads, reviews and reminders."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    """Add the asset pages, the project page's checklist, the weekly facts and the home items."""
+    from portal.assets import attention, views, weekly
+    from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
+    from portal.sections import Section, project_sections
+    from portal.weekly.facts import expectation_facts, weekly_facts
+
+    app.register_blueprint(views.bp)
+    project_sections.add(app, "assets", Section("assets/_project_section.html", views.project_section), order=30)
+    weekly_facts.add(app, "assets", weekly.asset_facts, order=13)
+    expectation_facts.add(app, "assets", weekly.asset_lines, order=60)
+    client_attention.add(app, "asset", ClientKind(_l("Files requested"), attention.requests_open), order=50)
+    staff_attention.add(app, "asset_overdue", StaffKind(_l("Overdue asset requests"), "assets/_staff_attention.html", attention.overdue), order=40)
+    staff_attention.add(
+        app, "asset_review", StaffKind(_l("Files waiting for your review"), "assets/_staff_attention.html", attention.to_review), order=60
+    )
+    deadline_sources.add(app, "assets", attention.due_dates, order=20)

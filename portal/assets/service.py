@@ -35,23 +35,16 @@ from portal.models import (
     User,
 )
 from portal.models.assets import WAITING_ON_CLIENT
-from portal.notify.service import portal_url, queue_email
+from portal.notify.service import queue_email
+from portal.urls import portal_url
 from portal.storage.uploads import KINDS, ReceivedFile, extensions_for
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import local_today, project_today, utcnow
 
 TITLE_MAX = 200
 INSTRUCTIONS_MAX = 5000
 NOTE_MAX = 2000
 REMIND_DAYS_AHEAD = 2  # remind when a request is due within this many days, and every day once overdue
 STORAGE_PREFIX = "assets"
-
-
-# --- Time ---------------------------------------------------------------------------------
-
-
-def project_today(project: Project, now: datetime | None = None) -> date:
-    """Return the calendar day it is in the project's time zone (due dates are read against it)."""
-    return local_today(project.timezone, now)
 
 
 # --- Checks ---------------------------------------------------------------------------------

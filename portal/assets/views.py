@@ -31,15 +31,15 @@ from portal.assets import service
 from portal.assets.forms import AssetRequestForm, ReturnForm
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import csrf, db
-from portal.forms import EmptyForm, apply_domain_error
+from portal.forms import EmptyForm
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus, Project, User
-from portal.sections import project_sections
 from portal.storage import storage_for
-from portal.storage.downloads import human_size, send_record, send_thumbnail
+from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.uploads import KIND_LABELS, KINDS, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
+from portal.web import apply_domain_error
+from portal.timeutil import project_today
 
 bp = Blueprint("assets", __name__)
-bp.add_app_template_filter(human_size, "filesize")
 
 MULTIPART_ALLOWANCE = 1024 * 1024  # room for multipart headers, so a file of exactly the limit fits
 
@@ -140,7 +140,7 @@ def _request_page(asset_request: AssetRequest, return_form: ReturnForm | None = 
             versions=versions,
             reviews=reviews,
             manage=manage,
-            today=service.project_today(project),
+            today=project_today(project),
             kind_labels=KIND_LABELS,
             upload=_upload_context(project, asset_request) if asset_request.accepts_files and not project.is_archived else None,
             return_form=return_form or ReturnForm(),
@@ -155,7 +155,7 @@ def _index_page(project: Project, status: int = 200):
     manage = can_manage_project(current_user, project)
     query = select(AssetRequest).where(AssetRequest.project_id == project.id)
     requests = db.session.scalars(query).all()
-    today = service.project_today(project)
+    today = project_today(project)
     active = sorted((r for r in requests if r.status is not AssetRequestStatus.CANCELLED), key=lambda r: service.checklist_order(r, today))
     cancelled = [r for r in requests if r.status is AssetRequestStatus.CANCELLED]
     files = db.session.scalars(
@@ -397,7 +397,6 @@ def thumbnail(file_id: int):
 # --- Page blocks ------------------------------------------------------------------------------
 
 
-@project_sections.register("assets", order=30, template="assets/_project_section.html")
 def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
     """The project page's checklist of asset requests (two queries, however many requests)."""
     checklist = next(iter(service.checklists([project])), None)

@@ -25,18 +25,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from portal.expectations.weekly import expectation_facts
 from portal.extensions import db
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, Project, ReviewDecision
 from portal.timeutil import local_today, zone_named
-from portal.updates.weekly import Fact, portal_path, weekly_facts
+from portal.urls import portal_path
+from portal.weekly.facts import Fact
 
 
 def _link(asset_request: AssetRequest) -> str:
     return portal_path("assets.show_request", request_id=asset_request.id)
 
 
-@weekly_facts.register("assets", order=13)
 def asset_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return overdue requests, what we still need from the client, and what arrived or was accepted (two queries)."""
     requests = db.session.scalars(
@@ -139,7 +138,6 @@ def _days(span: timedelta) -> float:
     return round(span.total_seconds() / 86400, 1)
 
 
-@expectation_facts.register("assets", order=60)
 def asset_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return every request's due date against when it was received, with the waiting split by side (three queries)."""
     requests = db.session.scalars(

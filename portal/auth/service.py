@@ -18,7 +18,9 @@ from portal.errors import DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import AccountToken, Client, Project, ProjectMember, Role, TokenPurpose, User, UserSession
 from portal.models.users import normalise_email
-from portal.notify.service import portal_url, queue_email
+from portal.notify.service import queue_email
+from portal.signals import approvers_changed
+from portal.urls import portal_url
 from portal.timeutil import utcnow
 
 PASSWORD_MESSAGES = {
@@ -312,8 +314,6 @@ def set_active(actor: User, user: User, active: bool) -> None:
 
 def _resettle_approvals(actor: User, user: User) -> None:
     """A deactivated approver no longer decides: settle what the remaining approvers all approved."""
-    from portal.deliverables.service import resettle  # deliverables build on accounts, not the reverse
-
     db.session.flush()
     projects = db.session.scalars(
         select(Project).join(ProjectMember, ProjectMember.project_id == Project.id).where(
@@ -321,7 +321,7 @@ def _resettle_approvals(actor: User, user: User) -> None:
         )
     ).all()
     for project in projects:
-        resettle(actor, project)
+        approvers_changed.send(actor, project=project)
 
 
 def change_role(actor: User, user: User, role: Role) -> None:

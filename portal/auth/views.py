@@ -12,8 +12,9 @@ from portal.auth import service
 from portal.auth.forms import AcceptInviteForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.errors import DomainError
 from portal.extensions import db, limiter
-from portal.forms import EmptyForm, apply_domain_error, committing
+from portal.forms import EmptyForm
 from portal.models import TokenPurpose
+from portal.web import apply_domain_error, committing
 
 bp = Blueprint("auth", __name__)
 

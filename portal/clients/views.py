@@ -13,8 +13,9 @@ from portal.auth import service as auth_service
 from portal.clients import service
 from portal.clients.forms import CHANNEL_LABELS, ClientForm, InviteClientUserForm
 from portal.extensions import db
-from portal.forms import EmptyForm, committing
+from portal.forms import EmptyForm
 from portal.models import Client, Project, Role, User
+from portal.web import committing
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 

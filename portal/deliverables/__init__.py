@@ -1,1 +1,40 @@
 """Deliverable review: versions, approve or request changes, and a permanent record of every decision."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    """Add the review pages, their blocks and labels, the weekly facts, the home items, and resettling on approver changes."""
+    from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
+    from portal.deliverables import attention, service, views, weekly
+    from portal.deliverables.forms import REASON_LABELS
+    from portal.sections import Section, home_panels, project_sections
+    from portal.signals import approvers_changed
+    from portal.weekly.facts import expectation_facts, weekly_facts
+
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals["deliverable_labels"] = {
+        "status": views.STATUS_LABELS,
+        "version": views.VERSION_LABELS,
+        "reason": REASON_LABELS,
+        "rule": views.RULE_TEXTS,
+    }
+    project_sections.add(app, "deliverables", Section("deliverables/_project_section.html", views.project_section), order=25)
+    home_panels.add(app, "deliverables_decisions", Section("deliverables/_home_decisions.html", views.decisions_panel), order=13)
+    weekly_facts.add(app, "deliverables", weekly.deliverable_weekly_facts, order=12)
+    expectation_facts.add(app, "deliverables", weekly.deliverable_lines, order=50)
+    client_attention.add(app, "review", ClientKind(_l("Deliverable to review"), attention.reviews), order=10)
+    staff_attention.add(
+        app, "changes_requested", StaffKind(_l("Changes requested"), "deliverables/_staff_attention.html", attention.changes_requested), order=30
+    )
+    staff_attention.add(
+        app,
+        "client_decision",
+        StaffKind(_l("Waiting for the client’s decision"), "deliverables/_staff_attention.html", attention.client_decisions),
+        order=80,
+    )
+    deadline_sources.add(app, "deliverables", attention.due_dates, order=10)
+    approvers_changed.connect(service.on_approvers_changed)

@@ -57,9 +57,10 @@ from portal.models.deliverables import (
     ReasonCategory,
     VersionStatus,
 )
-from portal.notify.service import portal_url, queue_email
+from portal.notify.service import queue_email
+from portal.urls import portal_url
 from portal.storage.uploads import ReceivedFile
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import project_today, utcnow
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -76,14 +77,6 @@ RECENT_DECISIONS_DAYS = 14
 
 LOCKED = _l("This deliverable is approved and locked. Only an admin can reopen it.")
 CHANGED_MEANWHILE = _l("This deliverable changed in the meantime. Here is its latest state; check it and try again.")
-
-
-# --- Time -----------------------------------------------------------------------------------
-
-
-def project_today(project: Project, now: datetime | None = None) -> date:
-    """Return the calendar day it is in the project's time zone (due dates are read against it)."""
-    return local_today(project.timezone, now)
 
 
 # --- People ---------------------------------------------------------------------------------
@@ -794,6 +787,11 @@ def _email_staff_about(decision: Decision, deliverable: Deliverable, version: De
             waiting=[p.display_name for p in waiting],
             link=link,
         )
+
+
+def on_approvers_changed(actor: User, *, project: Project, **_: Any) -> None:
+    """Resettle ``project`` 's versions in review once its approvers or its rule changed (``portal.signals.approvers_changed``)."""
+    resettle(actor, project)
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,10 @@ from portal.access import (
     visible_projects,
 )
 from portal.deliverables import service
-from portal.deliverables.forms import REASON_LABELS, ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
+from portal.deliverables.forms import ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import csrf, db
-from portal.forms import EmptyForm, apply_domain_error
-from portal.markdown import render_markdown
+from portal.forms import EmptyForm
 from portal.models import ApprovalRule, Project, User
 from portal.models.deliverables import (
     Decision,
@@ -54,10 +53,11 @@ from portal.models.deliverables import (
     DeliverableVersion,
     VersionStatus,
 )
-from portal.sections import home_panels, project_sections
 from portal.storage import storage_for
-from portal.storage.downloads import human_size, send_record, send_thumbnail
+from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.uploads import UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
+from portal.web import apply_domain_error
+from portal.timeutil import project_today
 
 log = logging.getLogger(__name__)
 
@@ -85,20 +85,6 @@ RULE_TEXTS = {
     ApprovalRule.ANY: _l("The first approver to decide settles each version."),
     ApprovalRule.ALL: _l("Every approver must approve; one request for changes sends it back."),
 }
-
-
-@bp.record_once
-def _template_helpers(state: Any) -> None:
-    """Give templates (emails included) the labels and filters deliverable pages use."""
-    env = state.app.jinja_env
-    env.filters.setdefault("filesize", human_size)  # the same filter the asset pages register
-    env.filters.setdefault("markdown", render_markdown)
-    env.globals["deliverable_labels"] = {
-        "status": STATUS_LABELS,
-        "version": VERSION_LABELS,
-        "reason": REASON_LABELS,
-        "rule": RULE_TEXTS,
-    }
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -187,7 +173,7 @@ def index(project_id: int):
         project=project,
         rows=rows,
         manage=can_manage_project(current_user, project),
-        today=service.project_today(project),
+        today=project_today(project),
     )
 
 
@@ -309,7 +295,7 @@ def _show_page(
             draft=draft,
             reopenings=reopenings,
             comments=comments,
-            today=service.project_today(project),
+            today=project_today(project),
             approve_form=approve_form or ApproveForm(prefix="approve"),
             changes_form=changes_form or RequestChangesForm(prefix="changes"),
             comment_form=comment_form or CommentForm(prefix="comment"),
@@ -631,7 +617,6 @@ def thumbnail(file_id: int):
 # --- Page blocks ----------------------------------------------------------------------------
 
 
-@project_sections.register("deliverables", order=25, template="deliverables/_project_section.html")
 def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
     """The project page's deliverables: what waits on whom, the next due (one query, however many)."""
     rows = service.rows_for([project]).get(project.id, [])
@@ -642,11 +627,10 @@ def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
         "waiting_on_client": sum(1 for r in rows if r.deliverable.status.waiting_on_client),
         "approved": sum(1 for r in rows if r.deliverable.status is DeliverableStatus.APPROVED),
         "manage": can_manage_project(viewer, project),
-        "today": service.project_today(project),
+        "today": project_today(project),
     }
 
 
-@home_panels.register("deliverables_decisions", order=13, template="deliverables/_home_decisions.html")
 def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | None:
     """Staff: recent approvals on every project they may see (not only the listed page), newest first (one query)."""
     if not viewer.is_staff:

@@ -23,16 +23,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, select
 
 from portal.deliverables.service import deliverable_facts, rows_for
-from portal.expectations.weekly import expectation_facts
 from portal.extensions import db
 from portal.models import Deliverable, DeliverableStatus, DeliverableVersion, Project
 from portal.timeutil import local_today, zone_named
-from portal.updates.weekly import Fact, portal_path, weekly_facts
+from portal.urls import portal_path
+from portal.weekly.facts import Fact
 
 DUE_HORIZON = timedelta(weeks=6)
 
 
-@weekly_facts.register("deliverables", order=12)
 def deliverable_weekly_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return overdue work and rounds beyond the agreement, reviews waiting on the client, the week's decisions, due dates."""
     state = deliverable_facts(project, period_start, period_end, now)  # four queries at most
@@ -68,7 +67,6 @@ def deliverable_weekly_facts(project: Project, period_start: datetime, period_en
     return facts
 
 
-@expectation_facts.register("deliverables", order=50)
 def deliverable_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return every deliverable's due date against its approval (days late or early) and its rounds (one query)."""
     today = local_today(project.timezone, now)

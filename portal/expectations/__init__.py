@@ -1,1 +1,21 @@
 """Expectation vs reality: the log of what was expected against what happened, per project."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Add the log's pages, its project page block, the weekly note's own lines and the slips the weekly update leads with."""
+    from portal.expectations import views, weekly
+    from portal.expectations.forms import ASSESSMENT_LABELS
+    from portal.sections import Section, project_sections
+    from portal.weekly.facts import expectation_facts, weekly_facts
+
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals["assessment_labels"] = ASSESSMENT_LABELS
+    project_sections.add(app, "expectations", Section("expectations/_project_section.html", views.expectations_section), order=30)
+    expectation_facts.add(app, "weekly_update", weekly.weekly_update_on_time, order=10)
+    expectation_facts.add(app, "acknowledgements", weekly.acknowledgements, order=20)
+    expectation_facts.add(app, "staff_notes", weekly.staff_notes, order=30)
+    weekly_facts.add(app, "expectation_slips", weekly.expectation_slips, order=10)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal import activity
 from portal.access import can_manage_project
 from portal.errors import DomainError, NotAllowed
-from portal.expectations.weekly import expectation_facts
+from portal.weekly.facts import expectation_facts
 from portal.extensions import db
 from portal.models import (
     Assessment,

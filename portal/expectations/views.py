@@ -19,12 +19,11 @@ from portal.access import (
     visible_expectation_notes,
 )
 from portal.expectations import service
-from portal.expectations.forms import ASSESSMENT_LABELS, ExpectationNoteForm
+from portal.expectations.forms import ExpectationNoteForm
 from portal.expectations.weekly import chart_points, layout_chart
 from portal.extensions import db
-from portal.forms import committing
 from portal.models import ExpectationNote, NoteSource, Project, User
-from portal.sections import project_sections
+from portal.web import committing
 
 bp = Blueprint("expectations", __name__, url_prefix="/projects/<int:project_id>/expectations")
 
@@ -33,13 +32,6 @@ CHART_WEEKS = 26
 ON_PROJECT_PAGE = 3
 
 
-@bp.record_once
-def _template_globals(state) -> None:
-    """Offer the note labels to every template, macro files included."""
-    state.app.jinja_env.globals.update(assessment_labels=ASSESSMENT_LABELS)
-
-
-@project_sections.register("expectations", order=30, template="expectations/_project_section.html")
 def expectations_section(viewer: User, project: Project) -> dict[str, Any]:
     """Show the latest entries of the expectation-vs-reality log on the project page."""
     notes = list(

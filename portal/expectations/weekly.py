@@ -1,15 +1,11 @@
 """Expectation vs reality, computed every week: providers, the weekly note's lines, and the chart.
 
 The weekly run writes one note per project and week from the providers of
-``expectation_facts`` (same contract as ``portal.updates.weekly.weekly_facts``)::
+``portal.weekly.facts.expectation_facts`` (the same contract as ``weekly_facts``); a
+goal's line, for example::
 
-    from portal.expectations.weekly import expectation_facts
-    from portal.updates.weekly import Fact
-
-    @expectation_facts.register("goals", order=10)
-    def goal_lines(project, period_start, period_end, now) -> list[Fact]:
-        return [Fact("goal_variance", "bad", {"goal_id": 7, "title": "Signups", "expected": 400, "actual": 310,
-                                              "unit": "", "expected_pct": 40.0, "actual_pct": 31.0})]
+    Fact("goal_variance", "bad", {"goal_id": 7, "title": "Signups", "expected": 400, "actual": 310,
+                                  "unit": "", "expected_pct": 40.0, "actual_pct": 31.0})
 
 The chart plots, week by week, the mean of ``expected_pct`` and ``actual_pct`` (progress
 from baseline to target, in percent) over every line of a weekly note that carries
@@ -39,22 +35,13 @@ from portal.models import (
     UpdateStatus,
     Visibility,
 )
-from portal.updates.weekly import (
-    Fact,
-    FactRegistry,
-    late_after,
-    portal_path,
-    weekly_facts,
-)
-
-# Providers of the weekly expectation note.
-expectation_facts = FactRegistry()
-
+from portal.urls import portal_path
+from portal.weekly.facts import Fact
+from portal.weekly.slots import late_after
 
 # --- Lines of the weekly expectation note -------------------------------------------------
 
 
-@expectation_facts.register("weekly_update", order=10)
 def weekly_update_on_time(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Say whether this week's update went out at its slot (principle 3: we speak first, on time)."""
     late_by = now - period_end
@@ -64,7 +51,6 @@ def weekly_update_on_time(project: Project, period_start: datetime, period_end: 
     return [Fact("weekly_update_on_time", "progress", params)]
 
 
-@expectation_facts.register("acknowledgements", order=20)
 def acknowledgements(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Count how the client answered the updates of the period: do they agree with what we tell them?"""
     rows = db.session.execute(
@@ -94,7 +80,6 @@ def acknowledgements(project: Project, period_start: datetime, period_end: datet
     return [Fact("client_acknowledgements", "bad" if disagreed else "progress", params, link)]
 
 
-@expectation_facts.register("staff_notes", order=30)
 def staff_notes(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Count the shared notes staff wrote in the period, by how reality compared."""
     counts = dict(
@@ -124,7 +109,6 @@ def staff_notes(project: Project, period_start: datetime, period_end: datetime, 
 # --- What staff notes add to the weekly update ------------------------------------------
 
 
-@weekly_facts.register("expectation_slips", order=10)
 def expectation_slips(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Lead the weekly update with every shared note of the period where reality was worse than expected."""
     notes = db.session.scalars(

@@ -54,8 +54,9 @@ from portal.models import (
     Side,
     User,
 )
-from portal.notify.service import portal_url, queue_email
-from portal.timeutil import local_today, utcnow
+from portal.notify.service import queue_email
+from portal.urls import portal_url
+from portal.timeutil import project_today, utcnow
 
 MAX_ASSUMPTIONS = 20
 MAX_ASSUMPTION_LENGTH = 500
@@ -87,11 +88,6 @@ def is_participant(user: User, project: Project) -> bool:
     return user.role is Role.CLIENT and user.client_id == project.client_id and any(
         m.user_id == user.id for m in project.members
     )
-
-
-def project_today(project: Project) -> date:
-    """Return today's date in the project's time zone."""
-    return local_today(project.timezone)
 
 
 def _require_side(actor: User, project: Project) -> Side:

@@ -22,11 +22,10 @@ from portal.access import (
 )
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
-from portal.forms import EmptyForm, apply_domain_error
-from portal.goals import service, texts
+from portal.forms import EmptyForm
+from portal.goals import service
 from portal.goals.chart import build_chart
 from portal.goals.forms import (
-    MEASURE_LABELS,
     OUTCOME_LABELS,
     AssumptionAnswerForm,
     CheckInForm,
@@ -37,8 +36,7 @@ from portal.goals.forms import (
     ReviseGoalForm,
     SignForm,
 )
-from portal.goals.progress import Thresholds, goal_progress
-from portal.goals.units import UNIT_LABELS, format_measure
+from portal.goals.progress import goal_progress
 from portal.models import (
     CloseOutcome,
     Goal,
@@ -51,28 +49,10 @@ from portal.models import (
     ProjectMember,
     User,
 )
-from portal.sections import project_sections
+from portal.web import apply_domain_error
+from portal.timeutil import project_today
 
 bp = Blueprint("goals", __name__)
-
-
-@bp.record_once
-def _check_thresholds(state: Any) -> None:
-    """Refuse to start with status thresholds that make no sense (raises ConfigError)."""
-    Thresholds.from_config(state.app.config)
-
-
-@bp.record_once
-def _template_helpers(state: Any) -> None:
-    """Give every template (emails and imported macros too) the goal filters and labels."""
-    state.app.jinja_env.filters["goal_measure"] = format_measure
-    state.app.jinja_env.globals["goal_measure_text"] = texts.measure_text
-    state.app.jinja_env.globals["goal_progress_text"] = texts.progress_text
-    state.app.jinja_env.globals["goal_labels"] = {
-        "unit": UNIT_LABELS,
-        "measure": MEASURE_LABELS,
-        "outcome": OUTCOME_LABELS,
-    }
 
 
 def _status(error: DomainError) -> int:
@@ -111,7 +91,7 @@ def _page(goal: Goal, status: int = 200, *, error: Any = None, **forms: Any):
     """Render the goal page; ``forms`` replaces the default (empty) form of that name, e.g. with errors."""
     project = goal.project
     side = service.side_of(current_user, project)
-    today = service.project_today(project)
+    today = project_today(project)
     current = goal.current_revision
     agreed = goal.agreed_revision
     measure = goal.terms.measure
@@ -175,7 +155,7 @@ def index(project_id: int):
     """List a project's goals by status, with progress."""
     project = project_or_404(current_user, project_id)
     goals = db.session.scalars(select(Goal).where(Goal.project_id == project.id)).all()
-    rows = service.goal_rows(goals, service.project_today(project))
+    rows = service.goal_rows(goals, project_today(project))
     return render_template(
         "goals/index.html",
         project=project,
@@ -200,7 +180,7 @@ def create(project_id: int):
     project = project_or_404(current_user, project_id)
     if service.side_of(current_user, project) is None:
         abort(403)
-    form = ProposeGoalForm(today=service.project_today(project))
+    form = ProposeGoalForm(today=project_today(project))
     if form.validate_on_submit():
         try:
             goal = service.propose_goal(current_user, project, form.terms())
@@ -224,7 +204,7 @@ def revise(goal_id: int):
     if goal.state.is_closed:
         flash(_("This goal is closed: it can no longer change."), "warning")
         return redirect(url_for("goals.show", goal_id=goal.id))
-    form = ReviseGoalForm(today=service.project_today(goal.project))
+    form = ReviseGoalForm(today=project_today(goal.project))
     if request.method == "GET":
         form.fill(service.Terms.of(goal.current_revision, [a.text for a in goal.active_assumptions]))
         form.revision.data = goal.current_number
@@ -349,7 +329,7 @@ def answer_assumption(goal_id: int, assumption_id: int):
 def check_in(goal_id: int):
     """Record a check-in: the actual value (or done / not done) on a date."""
     goal = _goal(goal_id)
-    today = service.project_today(goal.project)
+    today = project_today(goal.project)
     form = CheckInForm(prefix="checkin", measure=goal.terms.measure, today=today)
     if not form.validate_on_submit():
         return _page(goal, 422, check_in_form=form)
@@ -450,11 +430,10 @@ def reject_closure(goal_id: int, closure_id: int):
 # --- Blocks of other pages -------------------------------------------------------------
 
 
-@project_sections.register("goals", order=10, template="goals/_project_section.html")
 def project_goals(viewer: User, project: Project) -> dict[str, Any]:
     """Return the project page's Goals block: goals by status with progress, and unconfirmed assumptions."""
     goals = db.session.scalars(select(Goal).where(Goal.project_id == project.id)).all()
-    rows = service.goal_rows(goals, service.project_today(project))
+    rows = service.goal_rows(goals, project_today(project))
     return {
         "project": project,
         "groups": _grouped(rows),

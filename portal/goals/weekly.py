@@ -31,7 +31,6 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from portal.expectations.weekly import expectation_facts
 from portal.extensions import db
 from portal.goals.progress import GoalProgress, ProgressStatus, progress_for
 from portal.goals.service import goal_rows
@@ -48,7 +47,8 @@ from portal.models import (
     Side,
 )
 from portal.timeutil import local_today
-from portal.updates.weekly import Fact, portal_path, weekly_facts
+from portal.urls import portal_path
+from portal.weekly.facts import Fact
 
 TARGET_HORIZON = timedelta(weeks=6)
 _OPEN = (GoalState.PROPOSED, GoalState.AGREED)
@@ -108,7 +108,6 @@ def _today(project: Project, now: datetime) -> date:
 # --- The weekly update ---------------------------------------------------------------------
 
 
-@weekly_facts.register("goals", order=11)
 def goal_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return how the project's goals stand: slips first, then signatures and assumptions, decisions, progress, dates."""
     goals = db.session.scalars(
@@ -241,7 +240,6 @@ def measured_goals(project: Project) -> Sequence[Goal]:
     ).all()
 
 
-@expectation_facts.register("goals", order=40)
 def goal_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return, for every agreed open goal, expected against actual on the day (three queries)."""
     goals = measured_goals(project)

@@ -8,10 +8,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.access import visible_clients, visible_projects
+from portal.attention import attention_queue, client_labels, staff_kind_named
 from portal.extensions import db
 from portal.health import health_for
 from portal.home.client import client_home
-from portal.home.staff import attention_queue, kind_named
 from portal.models import Client, Project, ProjectMember, Role, User
 from portal.sections import home_panels
 from portal.timeutil import utcnow
@@ -35,6 +35,7 @@ def index():
             "home/client.html",
             projects=projects,
             home=client_home(current_user, projects, utcnow()),
+            attention_labels=client_labels(),
             panels=home_panels.render(current_user, projects),
         )
     return _staff_home()
@@ -50,7 +51,7 @@ def _staff_home():
     manager_id = request.args.get("manager", type=int) if current_user.is_admin else None
     if manager_id is not None and not 0 < manager_id <= MAX_ID:
         manager_id = None  # not an id: ignored, like a word (a huge number would overflow the database's integer)
-    expand = kind_named(request.args.get("more"))
+    expand = staff_kind_named(request.args.get("more"))
     now = utcnow()
     queue = attention_queue(current_user, now, manager_id=manager_id, expand=expand)
     query = visible_projects(current_user).join(Client, Client.id == Project.client_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -19,18 +18,6 @@ from portal.timeutil import utcnow
 def _one_line(text: str, limit: int) -> str:
     """Collapse whitespace (no CR/LF can reach a header) and cut to ``limit``."""
     return " ".join(text.split())[:limit]
-
-
-def portal_url(endpoint: str, **values: Any) -> str:
-    """Return an absolute link to ``endpoint`` for emails, always on ``PORTAL_BASE_URL``.
-
-    Built from configuration, never from the request's Host header, so a forged
-    Host cannot turn a password-reset email into a link to someone else's site;
-    and it works outside requests (scheduler jobs, CLI).
-    """
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme or "https", script_name=base.path or "/")
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def render_email(template: str, language: str, **context: Any) -> tuple[str, str, str]:

@@ -10,6 +10,7 @@ from portal import activity
 from portal.errors import DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import ApprovalRule, Client, Project, ProjectMember, ProjectStatus, Role, User
+from portal.signals import approvers_changed
 from portal.timeutil import utcnow
 
 SETTINGS = (
@@ -125,7 +126,5 @@ def set_approver(actor: User, member: ProjectMember, is_approver: bool) -> None:
 
 
 def _resettle(actor: User, project: Project) -> None:
-    """Approve what the remaining approvers all approved once the approvers or the rule changed."""
-    from portal.deliverables.service import resettle  # deliverables build on projects, not the reverse
-
-    resettle(actor, project)
+    """Tell the features that build on approvers (deliverables) that they or the rule changed."""
+    approvers_changed.send(actor, project=project)

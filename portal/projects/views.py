@@ -21,13 +21,14 @@ from portal.access import (
     visible_events,
 )
 from portal.extensions import db
-from portal.forms import EmptyForm, committing
+from portal.forms import EmptyForm
 from portal.health import health_for
 from portal.models import ActivityEvent, Client, Project, ProjectMember, Role, User
 from portal.projects import service
 from portal.projects.forms import RULE_LABELS, STATUS_LABELS, WEEKDAYS, AddMemberForm, ProjectForm
 from portal.sections import project_sections
 from portal.timeutil import utcnow
+from portal.web import committing
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 

@@ -37,7 +37,7 @@ from portal.storage.images import inspect_image
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import local_today
 from portal.updates import service as updates
-from portal.updates import weekly
+from portal.weekly.slots import latest_slot
 from portal.updates.dispatch import dispatch_weekly
 
 # Working hours in UTC that are daytime in Istanbul (UTC+3) and London alike.
@@ -278,7 +278,7 @@ class Story:
 
 def weekly_thread(clock: SeedClock, project: Project) -> Thread:
     """Send the project's weekly update at its latest slot, as the scheduler would have (committing, as it does)."""
-    slot = weekly.latest_slot(project, clock.now)
+    slot = latest_slot(project, clock.now)
     if slot.at <= project.created_at:
         return
     yield slot.at

@@ -23,8 +23,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
-import portal.expectations.weekly  # registers the expectation facts of the update (the import is its use)
-import portal.updates.providers  # noqa: F401 - registers this feature's facts
 from portal import activity
 from portal.expectations.service import write_weekly_note
 from portal.extensions import db
@@ -38,8 +36,10 @@ from portal.models import (
     UpdateStatus,
     WeeklyNote,
 )
-from portal.notify.service import portal_url, queue_email
-from portal.updates import weekly
+from portal.notify.service import queue_email
+from portal.urls import portal_url
+from portal.weekly.facts import Fact, compose, group_facts, is_quiet
+from portal.weekly.slots import WeekSlot, current_week, late_after, latest_slot, shift_week, slot_for, weeks_between
 from portal.updates.service import client_members
 
 log = logging.getLogger(__name__)
@@ -121,17 +121,17 @@ def due_weeklies(now: datetime, *, project_id: int | None = None, force: bool = 
         query = query.where(Project.id == project_id)
     due: list[DueWeekly] = []
     cap = max_catch_up_weeks()
-    grace = weekly.late_after()
+    grace = late_after()
     for row in db.session.execute(query):
         slots = _due_slots(row, now, cap)
         if len(slots) > 1:
             slots = _since_reactivation(row.id, slots)
         forced_key = None
         if force:
-            current = weekly.current_week(row, now)
+            current = current_week(row, now)
             sent = divmod(row.last_key, 100) if row.last_key else None
             if (sent is None or current > sent) and all(s.key != current for s in slots):
-                slots.append(weekly.slot_for(row, *current))
+                slots.append(slot_for(row, *current))
                 forced_key = current
         previous_end = row.last_end
         for slot in slots:
@@ -152,9 +152,9 @@ def due_weeklies(now: datetime, *, project_id: int | None = None, force: bool = 
     return due
 
 
-def _due_slots(row, now: datetime, cap: int) -> list[weekly.WeekSlot]:
+def _due_slots(row, now: datetime, cap: int) -> list[WeekSlot]:
     """Return the slots of ``row``'s project due at ``now`` and not sent yet, oldest first."""
-    latest = weekly.latest_slot(row, now)
+    latest = latest_slot(row, now)
     if latest.at <= row.created_at:
         return []
     if not row.last_key:
@@ -162,11 +162,11 @@ def _due_slots(row, now: datetime, cap: int) -> list[weekly.WeekSlot]:
     sent = divmod(row.last_key, 100)
     if latest.key <= sent:
         return []
-    earliest_allowed = weekly.shift_week(*latest.key, -cap)
-    return [s for s in weekly.weeks_between(row, max(sent, earliest_allowed), latest) if s.at > row.created_at]
+    earliest_allowed = shift_week(*latest.key, -cap)
+    return [s for s in weeks_between(row, max(sent, earliest_allowed), latest) if s.at > row.created_at]
 
 
-def _since_reactivation(project_id: int, slots: list[weekly.WeekSlot]) -> list[weekly.WeekSlot]:
+def _since_reactivation(project_id: int, slots: list[WeekSlot]) -> list[WeekSlot]:
     """Drop missed weeks from before the project was last made active again (on hold, archived).
 
     Catch-up is for the dispatcher's downtime, not for weeks the project was paused;
@@ -257,7 +257,7 @@ def send_weekly(item: DueWeekly, now: datetime) -> int | None:
         log.info("weekly %s of project %s was sent by another dispatcher", item.label, item.project_id)
         return None
 
-    facts = weekly.compose(project, item.period_start, item.period_end, now)
+    facts = compose(project, item.period_start, item.period_end, now)
     claim.facts = [fact.to_json() for fact in facts]
     claim.suggests_call = any(fact.kind == "call_suggested" for fact in facts)
     _take_notes(claim, facts)
@@ -273,8 +273,8 @@ def send_weekly(item: DueWeekly, now: datetime) -> int | None:
     activity.record(None, "update.weekly_sent", claim, project=project, data={"week": item.label, "late": item.late})
 
     link = portal_url("updates.show", project_id=project.id, update_id=claim.id)
-    groups = weekly.group_facts(claim.facts)
-    quiet = weekly.is_quiet(claim.facts)
+    groups = group_facts(claim.facts)
+    quiet = is_quiet(claim.facts)
     recipients = client_members(project, weekly=True)
     manager = project.manager
     if manager.active and manager.notify_weekly:
@@ -317,7 +317,7 @@ def render_weekly_facts(groups: list[tuple[str, list[dict]]], language: str) -> 
     return text, html
 
 
-def _take_notes(claim: Update, facts: list[weekly.Fact]) -> None:
+def _take_notes(claim: Update, facts: list[Fact]) -> None:
     """Mark the personal notes this update carries as sent (only the version that was composed)."""
     for fact in facts:
         if fact.kind != "manager_note":

@@ -34,10 +34,12 @@ from portal.models import (
     User,
     WeeklyNote,
 )
-from portal.notify.service import portal_url, queue_email
+from portal.notify.service import queue_email
+from portal.urls import portal_url
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import utcnow
-from portal.updates import weekly
+from portal.weekly.facts import compose
+from portal.weekly.slots import WeekSlot, latest_slot, next_slot
 
 UPDATE_FIELDS = ("title", "body", "done", "next_steps", "blockers", "needs")
 LIMITS = {"title": 200, "body": 20000, "done": 5000, "next_steps": 5000, "blockers": 5000, "needs": 5000}
@@ -416,7 +418,7 @@ def feed(
 class WeeklyPreview:
     """The coming weekly update of a project, as it would be composed now."""
 
-    slot: weekly.WeekSlot
+    slot: WeekSlot
     due_now: bool  # the slot has passed and the update goes out within minutes
     facts: list[dict[str, Any]]
     recipients: list[User]
@@ -434,13 +436,13 @@ def last_weekly(project: Project) -> Update | None:
     )
 
 
-def coming_slot(project: Project, now: datetime, last: Update | None) -> tuple[weekly.WeekSlot, bool]:
+def coming_slot(project: Project, now: datetime, last: Update | None) -> tuple[WeekSlot, bool]:
     """Return the slot of the next weekly update and whether it is already due (not sent yet)."""
-    latest = weekly.latest_slot(project, now)
+    latest = latest_slot(project, now)
     sent_key = (last.iso_year, last.iso_week) if last is not None else None
     if (sent_key is None or latest.key > sent_key) and latest.at > project.created_at:
         return latest, True
-    return weekly.next_slot(project, now), False
+    return next_slot(project, now), False
 
 
 def preview_weekly(viewer: User, project: Project, now: datetime) -> WeeklyPreview:
@@ -449,7 +451,7 @@ def preview_weekly(viewer: User, project: Project, now: datetime) -> WeeklyPrevi
     last = last_weekly(project)
     slot, due_now = coming_slot(project, now, last)
     period_start = last.period_end if last is not None and last.period_end else slot.at - timedelta(days=7)
-    facts = [f.to_json() for f in weekly.compose(project, period_start, slot.at, now)]
+    facts = [f.to_json() for f in compose(project, period_start, slot.at, now)]
     manager = project.manager
     return WeeklyPreview(
         slot=slot,

@@ -9,9 +9,7 @@ refused file answers 4xx with the form as it was typed; nothing of the post is k
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,7 +25,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -42,22 +39,20 @@ from portal.access import (
 )
 from portal.errors import DomainError
 from portal.extensions import csrf, db
-from portal.forms import EmptyForm, apply_domain_error, committing
-from portal.markdown import render_markdown
+from portal.forms import EmptyForm
 from portal.models import AckChoice, Project, Update, User
-from portal.sections import project_sections
 from portal.storage import storage_for
-from portal.storage.downloads import human_size, send_record, send_thumbnail
+from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.uploads import UploadBatch, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
 from portal.timeutil import utcnow
-from portal.updates import service, weekly
+from portal.updates import service
 from portal.updates.forms import (
-    ACK_LABELS,
     AcknowledgeForm,
     CommentForm,
     UpdateForm,
     WeeklyNoteForm,
 )
+from portal.web import apply_domain_error, committing
 
 log = logging.getLogger(__name__)
 
@@ -70,57 +65,9 @@ MULTIPART_ALLOWANCE = 1024 * 1024  # room for the text fields and multipart head
 TEXT_FIELD_BYTES = 256 * 1024  # the body may be 20,000 characters of any script
 
 
-# --- Template helpers (registered on the app: emails use them too) ------------------------
+# --- The project page block ---------------------------------------------------------------
 
 
-@bp.app_template_filter("markdown")
-def markdown_filter(text: str | None) -> Markup:
-    """Render Markdown typed by a person as sanitised HTML."""
-    return render_markdown(text)
-
-
-@bp.app_template_filter("iso_date")
-def iso_date_filter(value: str | None) -> date | None:
-    """Turn a fact's ISO date (``2026-03-09``) back into a date for the ``date`` filter."""
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-@bp.app_template_filter("iso_datetime")
-def iso_datetime_filter(value: str | None) -> datetime | None:
-    """Turn a fact's ISO timestamp back into an aware datetime for the ``datetime`` filter."""
-    try:
-        parsed = datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-@bp.app_template_filter("fact_href")
-def fact_href_filter(link: str | None, external: bool = False) -> str | None:
-    """Return a fact's link for a page (path) or an email (absolute); None unless it is a portal path."""
-    if not link or not link.startswith("/") or link.startswith("//") or urlsplit(link).scheme:
-        return None
-    if external:
-        return current_app.config["BASE_URL"].rstrip("/") + link
-    return request.script_root + link
-
-
-@bp.record_once
-def _template_globals(state) -> None:
-    """Offer the fact helpers to every template, macro files and emails included (globals, not context)."""
-    state.app.jinja_env.globals.update(group_facts=weekly.group_facts, facts_are_quiet=weekly.is_quiet, ack_labels=ACK_LABELS)
-    state.app.jinja_env.filters.setdefault("filesize", human_size)  # the same filter the asset pages register
-
-
-# --- The project page block and the home panel ------------------------------------------
-
-
-@project_sections.register("updates", order=20, template="updates/_project_section.html")
 def updates_section(viewer: User, project: Project) -> dict[str, Any]:
     """Show the latest updates of the project, with comments and acknowledgements."""
     items, more = service.feed(viewer, project, visible_updates(viewer, project), limit=FEED_ON_PROJECT_PAGE)

@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from portal.goals import service
+from portal.timeutil import project_today
 from tests.e2e.pages import login_as
 from tests.e2e.test_accessibility import blocking_violations, describe
 from tests.integration.goals_support import agreed_goal
@@ -22,7 +23,7 @@ CHART = f"Expected and actual values of “{GOAL}”"
 def test_manager_and_client_agree_a_goal_and_follow_it_on_the_chart(page: Page, new_context, live_server, world):
     """Both sides co-set a goal: the client counter-proposes, the manager agrees, and both see progress."""
     base = live_server.url
-    target_date = (service.project_today(world.project) + timedelta(days=90)).isoformat()
+    target_date = (project_today(world.project) + timedelta(days=90)).isoformat()
 
     # The manager proposes a goal with a numeric target and one assumption.
     login_as(page, base, world.manager)
@@ -100,7 +101,7 @@ def test_goal_page_with_its_chart_has_no_serious_accessibility_violation(page: P
     """Axe-core finds nothing serious on a goal page with assumptions, check-ins, chart and forms."""
     with live_server_request(live_server):
         goal = agreed_goal(world.manager, world.own_client, world.project)
-        service.record_check_in(world.manager, goal, measured_on=service.project_today(world.project), value=Decimal(131))
+        service.record_check_in(world.manager, goal, measured_on=project_today(world.project), value=Decimal(131))
         db.session.commit()
         goal_id = goal.id
     login_as(page, live_server.url, getattr(world, who))
@@ -118,7 +119,7 @@ def test_goal_page_fits_a_phone_screen(page: Page, live_server, world):
 
     with live_server_request(live_server):
         goal = agreed_goal(world.manager, world.own_client, world.project)
-        service.record_check_in(world.manager, goal, measured_on=service.project_today(world.project), value=Decimal(131))
+        service.record_check_in(world.manager, goal, measured_on=project_today(world.project), value=Decimal(131))
         db.session.commit()
         goal_id = goal.id
     login_as(page, live_server.url, world.own_client)

@@ -526,7 +526,7 @@ def goal_counter(s: Scene) -> dict:
 
 
 def goal_check_in(s: Scene) -> dict:
-    from portal.goals.service import project_today
+    from portal.timeutil import project_today
 
     return {"checkin-measured_on": project_today(s.world.project).isoformat(), "checkin-value": "130"}
 

@@ -26,7 +26,7 @@ from portal.models.deliverables import (
     ReasonCategory,
     VersionStatus,
 )
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import local_today, project_today, utcnow
 from tests.integration.deliverables_support import add_file, decisions, emails, events, make_deliverable, png_bytes, submit
 
 TODAY = local_today("Europe/Istanbul")  # the test projects' zone: at 22:00 UTC it is already tomorrow there
@@ -780,7 +780,7 @@ def test_archived_projects_are_read_only(world):
 def test_deliverable_facts_for_the_weekly_update(world, priya, count_queries):
     """Overdue, waiting on the client (since when, for whom), the week's decisions, next due dates and rounds."""
     use_rule(world, ApprovalRule.ALL)
-    today = service.project_today(world.project)
+    today = project_today(world.project)
     late = make_deliverable(world.manager, world.project, title="Logo", due_date=today + timedelta(days=5))
     waiting = make_deliverable(world.manager, world.project, title="Homepage", due_date=today + timedelta(days=3), included_rounds=0)
     make_deliverable(world.manager, world.project, title="Brand book", due_date=today + timedelta(days=20))

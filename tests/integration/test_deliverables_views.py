@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import ApprovalRule, Project, ProjectMember, Role
 from portal.models.deliverables import Deliverable, DeliverableStatus, DeliverableVersion, ReasonCategory, VersionStatus
 from portal.storage import storage_for
+from portal.timeutil import project_today
 from tests.integration.asset_helpers import HTML, stored_objects, upload
 from tests.integration.deliverables_support import PDF, add_file, decisions, make_deliverable, png_bytes, submit
 
@@ -20,7 +21,7 @@ from tests.integration.deliverables_support import PDF, add_file, decisions, mak
 @pytest.fixture
 def homepage(world) -> Deliverable:
     """A deliverable on the world's project with version 1 (a PNG mock-up) waiting for review."""
-    deliverable = make_deliverable(world.manager, world.project, due_date=service.project_today(world.project) + timedelta(days=7))
+    deliverable = make_deliverable(world.manager, world.project, due_date=project_today(world.project) + timedelta(days=7))
     with_request(lambda: submit(world.manager, deliverable, file=(png_bytes(), "mock-up.png"), links="Staging https://staging.example.com"))
     return deliverable
 

@@ -6,15 +6,15 @@ import re
 from datetime import UTC, date, datetime
 
 import time_machine
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.expectations import service
-from portal.expectations.weekly import expectation_facts
+from portal.weekly.facts import Fact, expectation_facts
 from portal.extensions import db
 from portal.models import ExpectationNote, NoteSource, Visibility
 from portal.timeutil import utcnow
 from portal.updates.dispatch import dispatch_weekly
-from portal.updates.weekly import Fact
 
 NOTE = {
     "expected": "Checkout live by 1 March, as promised at kick-off",
@@ -135,7 +135,6 @@ def test_chart_draws_expected_against_actual_from_a_plugged_in_provider(web, wor
     db.session.commit()
     actual = {10: 8.0, 11: 15.0, 12: 18.0}
 
-    @expectation_facts.register("test_goals", order=5)
     def goals(project, period_start, period_end, now):
         week = period_end.isocalendar()[1]
         return [
@@ -143,12 +142,13 @@ def test_chart_draws_expected_against_actual_from_a_plugged_in_provider(web, wor
             Fact("goal_variance_test", "progress", {"goal_id": 2, "title": "Speed", "expected_pct": 50.0, "actual_pct": 60.0}),
         ]
 
+    expectation_facts.add(current_app, "test_goals", goals, order=5)
     try:
         for day in (2, 9, 16):
             with time_machine.travel(datetime(2026, 3, day, 6, 5, tzinfo=UTC), tick=False):
                 dispatch_weekly(utcnow(), project_id=world.project.id)
     finally:
-        expectation_facts.unregister("test_goals")
+        expectation_facts.remove(current_app, "test_goals")
 
     with time_machine.travel(datetime(2026, 3, 16, 7, tzinfo=UTC), tick=False):
         web.login(world.own_client)

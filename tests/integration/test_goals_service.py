@@ -25,7 +25,7 @@ from portal.models import (
     Role,
     Side,
 )
-from portal.timeutil import utcnow
+from portal.timeutil import project_today, utcnow
 from tests.integration.goals_support import (
     agree,
     agreed_goal,
@@ -54,7 +54,7 @@ def reader(world, make_user):
 
 def today(world):
     """Return today in the project's time zone."""
-    return service.project_today(world.project)
+    return project_today(world.project)
 
 
 # --- Proposing ---------------------------------------------------------------------

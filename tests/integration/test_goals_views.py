@@ -13,6 +13,7 @@ import pytest
 from portal.extensions import db
 from portal.goals import service
 from portal.models import CloseOutcome, Goal, GoalState, ProjectMember, Role
+from portal.timeutil import project_today
 from tests.integration.goals_support import agree, agreed_goal, emails, propose, terms
 
 
@@ -86,7 +87,7 @@ def goal_form(**values: str) -> dict:
 @pytest.fixture
 def future(world) -> str:
     """Return a target date 60 days ahead, as a date input sends it."""
-    return (service.project_today(world.project) + timedelta(days=60)).isoformat()
+    return (project_today(world.project) + timedelta(days=60)).isoformat()
 
 
 # --- Proposing ---------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_manager_proposes_a_goal_and_the_page_says_who_signs_next(make_web, worl
 def test_bad_input_gets_field_errors_and_keeps_what_was_typed(make_web, world):
     """Empty title, a word for a number, an unknown unit and a past date: 422, each said on its field, nothing lost."""
     manager = as_user(make_web, world.manager)
-    yesterday = (service.project_today(world.project) - timedelta(days=1)).isoformat()
+    yesterday = (project_today(world.project) - timedelta(days=1)).isoformat()
     response = manager.post(
         f"/projects/{world.project.id}/goals/new",
         goal_form(title="", baseline="a hundred", unit="bananas", target_date=yesterday, why="Keep this text"),
@@ -304,7 +305,7 @@ def test_check_in_and_the_expected_vs_actual_chart(make_web, world):
     """The manager records a value; both sides see the figures and an accessible SVG chart."""
     goal = agreed_goal(world.manager, world.own_client, world.project)
     manager = as_user(make_web, world.manager)
-    today = service.project_today(world.project)
+    today = project_today(world.project)
     response = manager.post(f"/goals/{goal.id}/check-ins", {"checkin-measured_on": today.isoformat(), "checkin-value": "131", "checkin-note": "Ads live"})
     assert location(response) == f"/goals/{goal.id}"
 
@@ -323,7 +324,7 @@ def test_check_in_and_the_expected_vs_actual_chart(make_web, world):
 def test_the_chart_reads_in_turkish(make_web, world):
     """A Turkish reader gets the axis dates in Turkish."""
     goal = agreed_goal(world.manager, world.own_client, world.project)
-    service.record_check_in(world.manager, goal, measured_on=service.project_today(world.project), value=Decimal(125))
+    service.record_check_in(world.manager, goal, measured_on=project_today(world.project), value=Decimal(125))
     db.session.commit()
     world.own_client.language = "tr"
     db.session.commit()
@@ -337,7 +338,7 @@ def test_the_chart_reads_in_turkish(make_web, world):
 def test_check_in_errors_keep_what_was_typed(make_web, world):
     """A word for the value or a future date: 422, the error on its field, the typed text kept."""
     goal = agreed_goal(world.manager, world.own_client, world.project)
-    tomorrow = (service.project_today(world.project) + timedelta(days=1)).isoformat()
+    tomorrow = (project_today(world.project) + timedelta(days=1)).isoformat()
     response = as_user(make_web, world.manager).post(
         f"/goals/{goal.id}/check-ins", {"checkin-measured_on": tomorrow, "checkin-value": "lots"}
     )
@@ -350,7 +351,7 @@ def test_check_in_errors_keep_what_was_typed(make_web, world):
 def test_thresholds_come_from_configuration(app, make_web, world):
     """The same shortfall is on track under the defaults and off track under stricter settings."""
     goal = agreed_goal(world.manager, world.own_client, world.project, baseline=Decimal(100), target=Decimal(200))
-    service.record_check_in(world.manager, goal, measured_on=service.project_today(world.project), value=Decimal(95))
+    service.record_check_in(world.manager, goal, measured_on=project_today(world.project), value=Decimal(95))
     db.session.commit()
     browser = as_user(make_web, world.manager)
     assert "Behind plan by 5 orders, 5% of the planned change. Status: On track." in text_of(browser.get(f"/goals/{goal.id}"))
@@ -386,7 +387,7 @@ def test_project_page_lists_goals_by_status_with_progress_bars(make_web, world):
     """Goals appear grouped: waiting for signatures, in progress (with a progress bar), closed."""
     propose(world.manager, world.project, title="Waiting goal")
     moving = agreed_goal(world.manager, world.own_client, world.project, title="Moving goal")
-    service.record_check_in(world.manager, moving, measured_on=service.project_today(world.project), value=Decimal(160))
+    service.record_check_in(world.manager, moving, measured_on=project_today(world.project), value=Decimal(160))
     done = agreed_goal(world.manager, world.own_client, world.project, title="Finished goal")
     service.close_goal(world.manager, done, outcome=CloseOutcome.ACHIEVED)
     db.session.commit()
@@ -437,7 +438,7 @@ def test_approver_with_nothing_to_sign_is_told_so(make_web, world):
 
 def _seed(world, count: int) -> None:
     """Make ``count`` goals in every state the lists show."""
-    today = service.project_today(world.project)
+    today = project_today(world.project)
     for n in range(count):
         kind = n % 4
         if kind == 0:
@@ -481,7 +482,7 @@ def test_goal_page_queries_do_not_grow_with_revisions_or_check_ins(make_web, wor
     counts = []
     for rounds in (1, 6):
         for n in range(rounds):
-            service.record_check_in(world.manager, goal, measured_on=service.project_today(world.project), value=Decimal(120 + n))
+            service.record_check_in(world.manager, goal, measured_on=project_today(world.project), value=Decimal(120 + n))
             service.add_comment(world.own_client, goal, f"Comment {n}")
         db.session.commit()
         browser.get(f"/goals/{goal.id}/history")

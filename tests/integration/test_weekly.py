@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import current_app
 import time_machine
 from sqlalchemy import func, select
 
@@ -36,7 +37,7 @@ from portal.projects import service as projects_service
 from portal.timeutil import utcnow
 from portal.updates import service
 from portal.updates.dispatch import dispatch_weekly, due_weeklies, send_weekly
-from portal.updates.weekly import Fact, weekly_facts
+from portal.weekly.facts import Fact, weekly_facts
 from tests.conftest import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,12 +240,12 @@ def test_missed_weeks_go_out_in_order_even_when_one_fails(make_weekly_project):
     run_at(datetime(2026, 3, 9, 6, 5, tzinfo=UTC))
     failing = {"week": 12}
 
-    @weekly_facts.register("test_flaky", order=5)
     def flaky(project, period_start, period_end, now):
         if period_end.isocalendar()[1] == failing["week"]:
             raise RuntimeError("temporary failure")
         return []
 
+    weekly_facts.add(current_app, "test_flaky", flaky, order=5)
     try:
         report = run_at(datetime(2026, 3, 25, 10, tzinfo=UTC))
         assert (report.sent, report.failed) == (0, 1)
@@ -252,7 +253,7 @@ def test_missed_weeks_go_out_in_order_even_when_one_fails(make_weekly_project):
         failing["week"] = None
         assert run_at(datetime(2026, 3, 25, 10, 5, tzinfo=UTC)).sent == 2
     finally:
-        weekly_facts.unregister("test_flaky")
+        weekly_facts.remove(current_app, "test_flaky")
     assert [u.week_label for u in weeklies(project)] == ["2026-W11", "2026-W12", "2026-W13"]
 
 
@@ -297,7 +298,6 @@ def test_two_dispatchers_in_threads_send_one_update_and_one_email_per_recipient(
     composing = threading.Event()
     second_started = threading.Event()
 
-    @weekly_facts.register("test_hold", order=1)
     def hold(project, period_start, period_end, now):
         # The first dispatcher holds its claim until the second one has started, so they overlap.
         if not composing.is_set():
@@ -305,6 +305,7 @@ def test_two_dispatchers_in_threads_send_one_update_and_one_email_per_recipient(
             second_started.wait(timeout=10)
         return []
 
+    weekly_facts.add(current_app, "test_hold", hold, order=1)
     moment = datetime(2026, 3, 9, 6, 1, tzinfo=UTC)
     reports = {}
 
@@ -325,7 +326,7 @@ def test_two_dispatchers_in_threads_send_one_update_and_one_email_per_recipient(
         for thread in threads:
             thread.join(timeout=60)
     finally:
-        weekly_facts.unregister("test_hold")
+        weekly_facts.remove(current_app, "test_hold")
     assert sum(r.sent for r in reports.values()) == 1, reports
     # They really overlapped: the second found the week due, and lost the claim to the first.
     assert reports["second"].skipped + reports["second"].busy == 1, reports
@@ -507,17 +508,17 @@ def test_providers_of_other_features_plug_in_and_unknown_kinds_render(web, make_
     """A provider registered by another feature adds its facts in severity order; a kind without a sentence shows generically."""
     project = make_weekly_project(created=utcnow() - timedelta(days=30))
 
-    @weekly_facts.register("test_goals", order=5)
     def goals(project, period_start, period_end, now):
         return [
             Fact("goal_off_track_test", "bad", {"goal_id": 7, "title": "Signups", "variance_pct": -30}, link=f"/projects/{project.id}"),
             Fact("deliverable_waiting_test", "waiting", {"title": "Homepage design"}),
         ]
 
+    weekly_facts.add(current_app, "test_goals", goals, order=5)
     try:
         dispatch_weekly(utcnow(), force=True)
     finally:
-        weekly_facts.unregister("test_goals")
+        weekly_facts.remove(current_app, "test_goals")
     [update] = weeklies(project)
     assert [f["kind"] for f in update.facts][:2] == ["goal_off_track_test", "deliverable_waiting_test"]
     client = project.members[0].user
@@ -533,14 +534,14 @@ def test_a_failing_provider_sends_nothing_and_the_next_run_retries(make_weekly_p
     """If a provider breaks, that project's update is not sent half-composed; once fixed, it goes out once."""
     project = make_weekly_project()
 
-    @weekly_facts.register("test_broken", order=5)
     def broken(project, period_start, period_end, now):
         raise RuntimeError("goal table missing")
 
+    weekly_facts.add(current_app, "test_broken", broken, order=5)
     try:
         report = run_at(datetime(2026, 3, 9, 6, 1, tzinfo=UTC))
     finally:
-        weekly_facts.unregister("test_broken")
+        weekly_facts.remove(current_app, "test_broken")
     assert (report.sent, report.failed) == (0, 1)
     assert weeklies(project) == [] and weekly_emails() == []
     assert run_at(datetime(2026, 3, 9, 6, 6, tzinfo=UTC)).sent == 1

@@ -209,12 +209,10 @@ def test_goal_providers_run_as_many_queries_for_50_goals_as_for_5(world, project
 
 
 def test_the_app_factory_registers_every_features_facts_for_web_scheduler_and_cli(runner, world, project):
-    """`flask portal send-weekly` composes goal facts too: registration does not depend on which views were imported."""
-    from portal.updates.weekly import PROVIDER_MODULES, weekly_facts
-    from portal.expectations.weekly import expectation_facts
+    """`flask portal send-weekly` composes goal facts too: every feature adds its providers when the app is built."""
+    from portal.weekly.facts import expectation_facts, weekly_facts
 
     assert {"goals", "deliverables", "assets"} <= set(weekly_facts.keys()) & set(expectation_facts.keys())
-    assert "portal.goals.weekly" in PROVIDER_MODULES
     with at(datetime(2026, 11, 20, 7, tzinfo=UTC)):
         agreed_goal(world.manager, world.own_client, project, title="Signed in time", assumptions=[])
     with at(datetime(2026, 11, 20, 8, tzinfo=UTC)):

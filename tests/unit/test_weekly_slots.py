@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.updates.weekly import Fact, latest_slot, next_slot, slot_for, weeks_between
+from portal.weekly.facts import Fact
+from portal.weekly.slots import latest_slot, next_slot, slot_for, weeks_between
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""Facts of the weekly update and the weekly expectation note, and the registries of their providers.
+
+A feature adds its providers in its ``init_app``; the composer knows none of them::
+
+    from portal.weekly.facts import Fact, weekly_facts
+
+    def goal_facts(project, period_start, period_end, now) -> list[Fact]:
+        return [Fact("goal_off_track", "bad", {"goal_id": 7, "title": "…", "variance_pct": -30}, link="/goals/7")]
+
+    def init_app(app):
+        weekly_facts.add(app, "goals", goal_facts, order=11)
+
+A provider is called with the project, the period the update covers (``period_start``
+inclusive, ``period_end`` exclusive, both aware UTC) and the moment of composing; it
+returns facts and must run a constant number of queries. ``params`` must be
+JSON-serialisable: the facts are stored with the update (or note) and turned into
+sentences in each reader's language when a page or an email is rendered
+(``templates/updates/_facts.html``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from portal.models import Project
+from portal.registry import Registry
+
+# The order of the weekly update: bad news first, then what waits on the client, the decisions
+# of the week, progress, the manager's notes and updates, the next deadlines, and what we need.
+SEVERITIES = ("bad", "waiting", "decision", "progress", "note", "deadline", "need")
+# A quiet week is one where nothing of these happened (deadlines and needs may still be listed).
+NEWS_SEVERITIES = frozenset({"bad", "waiting", "decision", "progress", "note"})
+_RANK = {severity: i for i, severity in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing the weekly update (or an expectation note) says, as data.
+
+    ``kind`` selects the sentence in ``templates/updates/_facts.html`` (unknown kinds are
+    rendered generically); ``severity`` is one of SEVERITIES and decides where it goes;
+    ``params`` fill the sentence (JSON-serialisable: numbers, strings, ISO dates);
+    ``link`` is a path inside the portal ("/projects/3/…"), made absolute in emails.
+    """
+
+    kind: str
+    severity: str
+    params: dict[str, Any] = field(default_factory=dict)
+    link: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"fact {self.kind!r}: severity must be one of {SEVERITIES}, not {self.severity!r}")
+        if self.link is not None and (not self.link.startswith("/") or self.link.startswith("//")):
+            raise ValueError(f"fact {self.kind!r}: link must be a path inside the portal, not {self.link!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the fact as stored with an update (raises TypeError if params are not JSON)."""
+        data = {"kind": self.kind, "severity": self.severity, "params": self.params, "link": self.link}
+        json.dumps(data)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fact:
+        """Rebuild a fact stored with an update."""
+        return cls(data["kind"], data["severity"], dict(data.get("params") or {}), data.get("link"))
+
+
+FactProvider = Callable[[Project, datetime, datetime, datetime], list[Fact]]
+
+
+class FactRegistry(Registry[FactProvider]):
+    """Fact providers of one composition, called in their ``order``."""
+
+    def collect(self, project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+        """Call every provider of the current app in order and return their facts (checked: JSON-serialisable params)."""
+        facts: list[Fact] = []
+        for entry in self.entries():
+            for fact in entry.value(project, period_start, period_end, now):
+                if not isinstance(fact, Fact):
+                    raise TypeError(f"provider {entry.key!r} returned {fact!r}, not a Fact")
+                try:
+                    fact.to_json()
+                except TypeError as error:
+                    raise TypeError(f"provider {entry.key!r}: params of {fact.kind!r} are not JSON: {error}") from None
+                facts.append(fact)
+        return facts
+
+
+# Providers of the weekly update, and of the weekly expectation-vs-reality note.
+weekly_facts = FactRegistry("weekly_facts")
+expectation_facts = FactRegistry("expectation_facts")
+
+
+def compose(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Return the facts of the weekly update: grouped by severity (bad news first), then provider order."""
+    facts = weekly_facts.collect(project, period_start, period_end, now)
+    return sorted(facts, key=lambda f: _RANK[f.severity])  # stable: provider order within a severity
+
+
+def is_quiet(facts: Sequence[dict[str, Any]] | Sequence[Fact]) -> bool:
+    """Tell whether nothing happened this week (no bad news, waiting, decisions, progress or notes)."""
+    return not any(_severity(f) in NEWS_SEVERITIES for f in facts)
+
+
+def _severity(fact: dict[str, Any] | Fact) -> str:
+    return fact.severity if isinstance(fact, Fact) else fact.get("severity", "note")
+
+
+def group_facts(facts: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Return stored facts as (severity, facts) groups in the order of SEVERITIES, empty groups left out."""
+    groups = []
+    for severity in SEVERITIES:
+        items = [f for f in facts if f.get("severity") == severity]
+        if items:
+            groups.append((severity, items))
+    return groups
