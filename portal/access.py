@@ -16,7 +16,26 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
 from portal.extensions import db
-from portal.models import ActivityEvent, Client, Project, ProjectMember, Role, User
+from portal.models import (
+    ActivityEvent,
+    AssetFile,
+    AssetRequest,
+    Client,
+    Deliverable,
+    DeliverableFile,
+    DeliverableVersion,
+    ExpectationNote,
+    Goal,
+    Project,
+    ProjectMember,
+    Role,
+    Update,
+    UpdateAttachment,
+    UpdateStatus,
+    User,
+    VersionStatus,
+    Visibility,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,7 +131,6 @@ def admin_required(view: F) -> F:
 
 # --- Goals ---------------------------------------------------------------------------
 
-from portal.models import Goal  # noqa: E402  (kept with the goal loaders it serves)
 
 
 def visible_goals(user: User) -> Select[tuple[Goal]]:
@@ -131,7 +149,6 @@ def goal_or_404(user: User, goal_id: int) -> Goal:
 
 # --- Asset collection ------------------------------------------------------------------
 
-from portal.models import AssetFile, AssetRequest  # noqa: E402  (kept with the asset loaders it serves)
 
 
 def visible_asset_requests(user: User) -> Select[tuple[AssetRequest]]:
@@ -157,10 +174,9 @@ def asset_file_or_404(user: User, file_id: int) -> AssetFile:
     return found
 
 
-# --- Progress updates and expectation notes (issue 6) ------------------------------
+# --- Progress updates and expectation notes ---------------------------------------------
 
-from portal.models.expectations import ExpectationNote, Visibility  # noqa: E402
-from portal.models.updates import Update, UpdateAttachment, UpdateStatus  # noqa: E402
+
 
 
 def managed_project_or_404(user: User, project_id: int) -> Project:
@@ -224,9 +240,8 @@ def expectation_note_or_404(user: User, project_id: int, note_id: int) -> Expect
     return note
 
 
-# --- Deliverable review (issue 5) ------------------------------------------------------
+# --- Deliverable review -------------------------------------------------------------------
 
-from portal.models.deliverables import Deliverable, DeliverableFile, DeliverableVersion, VersionStatus  # noqa: E402
 
 
 def visible_deliverables(user: User) -> Select[tuple[Deliverable]]:

@@ -15,6 +15,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _page(profile: ProfileForm, password: PasswordForm, status: int = 200):
+    """Render the settings page with both forms."""
     return render_template("account/settings.html", profile=profile, password=password), status
 
 
@@ -40,10 +41,12 @@ def settings():
 def change_password():
     """Change the password; every other session of this user ends."""
     password = PasswordForm(prefix="password")
+    status = 422
     if password.validate_on_submit():
         with committing(password) as saved:
             auth_service.change_password(current_user, password.current_password.data or "", password.password.data or "")
         if saved.ok:
             flash(_("Your password is changed. Your other devices were logged out."), "success")
             return redirect(url_for("account.settings"))
-    return _page(ProfileForm(obj=current_user, prefix="profile", formdata=None), password, 422)
+        status = saved.status
+    return _page(ProfileForm(obj=current_user, prefix="profile", formdata=None), password, status)

@@ -51,6 +51,7 @@ def users():
 def invite():
     """Invite a member of staff or a client user."""
     form = _invite_form()
+    status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.language.data = current_app.config["DEFAULT_LANGUAGE"]
     if form.validate_on_submit():
@@ -68,7 +69,8 @@ def invite():
         if saved.ok:
             flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/invite.html", form=form), 422 if request.method == "POST" else 200
+        status = saved.status
+    return render_template("admin/invite.html", form=form), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -77,6 +79,7 @@ def user(user_id: int):
     """Show one person's account and change a staff member's role."""
     person = managed_user_or_404(current_user, user_id)
     form = RoleForm(role=person.role.value)
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         # The role form is only shown for staff: otherwise the message goes in a flash.
         with committing(form if person.is_staff else None) as saved:
@@ -84,7 +87,7 @@ def user(user_id: int):
         if saved.ok:
             flash(_("The role is changed."), "success")
             return redirect(url_for("admin.user", user_id=person.id))
-    status = 422 if request.method == "POST" else 200
+        status = saved.status
     return render_template("admin/user.html", person=person, form=form, action_form=EmptyForm(), role_labels=ROLE_LABELS), status
 
 

@@ -10,11 +10,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import service
 from portal.auth.forms import AcceptInviteForm, ForgotPasswordForm, LoginForm, NewPasswordForm
-from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models import TokenPurpose
-from portal.web import apply_domain_error, committing
+from portal.web import committing
 
 bp = Blueprint("auth", __name__)
 
@@ -96,23 +95,20 @@ def accept_invite(token: str):
     form = AcceptInviteForm()
     if request.method == "GET":
         form.name.data = record.user.name
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        try:
+        # One transaction: the account is set up and the new session opened together.
+        with committing(form) as saved:
             user = service.accept_invite(token, name=form.name.data or "", password=form.password.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            if not apply_domain_error(form, error):
-                flash(str(error.message), "danger")
-        else:
-            # One transaction: the account is set up and the new session opened together.
             if current_user.is_authenticated:
                 service.end_session(current_user.session_token)
                 logout_user()
             _sign_in(user, remember=False)
-            db.session.commit()
+        if saved.ok:
             flash(_("Welcome to Rapport, %(name)s.", name=user.name), "success")
             return redirect(url_for("home.index"))
-    return render_template("auth/accept_invite.html", form=form, invitee=record.user), 200 if request.method == "GET" or not form.errors else 422
+        status = saved.status
+    return render_template("auth/accept_invite.html", form=form, invitee=record.user), status
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -135,13 +131,15 @@ def reset_password(token: str):
     if service.find_token(token, TokenPurpose.RESET) is None:
         return render_template("auth/link_expired.html", purpose="reset"), 404
     form = NewPasswordForm()
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         with committing(form) as saved:
             service.reset_password(token, form.password.data or "")
         if saved.ok:
             flash(_("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200
+        status = saved.status
+    return render_template("auth/reset_password.html", form=form), status
 
 
 @bp.route("/language", methods=["POST"])

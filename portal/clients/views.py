@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,12 +17,13 @@ from portal.clients.forms import CHANNEL_LABELS, ClientForm, InviteClientUserFor
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.models import Client, Project, Role, User
-from portal.web import committing
+from portal.web import committing, require_button_form
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 
-def _form_values(form: ClientForm) -> dict:
+def _form_values(form: ClientForm) -> dict[str, Any]:
+    """Return the profile fields the form carries."""
     return {name: getattr(form, name).data for name in service.PROFILE_FIELDS}
 
 
@@ -60,17 +63,21 @@ def index():
 def create():
     """Create a client organisation."""
     form = ClientForm()
+    status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.timezone.data = current_app.config["TIMEZONE"]
     if form.validate_on_submit():
-        client = service.create_client(current_user, _form_values(form))
-        db.session.commit()
-        flash(_("%(name)s was added. Invite its people next.", name=client.name), "success")
-        return redirect(url_for("clients.show", client_id=client.id))
-    return render_template("clients/form.html", form=form, client=None), 422 if form.errors else 200
+        with committing(form) as saved:
+            client = service.create_client(current_user, _form_values(form))
+        if saved.ok:
+            flash(_("%(name)s was added. Invite its people next.", name=client.name), "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+        status = saved.status
+    return render_template("clients/form.html", form=form, client=None), status
 
 
 def _show_page(client: Client, invite_form: InviteClientUserForm, status: int = 200):
+    """Render a client's profile with its people, its projects and the invitation form."""
     people = db.session.scalars(select(User).where(User.client_id == client.id).order_by(User.name, User.email)).all()
     projects = db.session.scalars(
         visible_projects(current_user, include_archived=True)
@@ -104,14 +111,17 @@ def edit(client_id: int):
     """Edit a client's profile (staff keep it current: principle 8)."""
     client = client_or_404(current_user, client_id)
     form = ClientForm(obj=client)
+    status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.preferred_channel.data = client.preferred_channel.value
     if form.validate_on_submit():
-        service.update_client(current_user, client, _form_values(form))
-        db.session.commit()
-        flash(_("The profile is saved."), "success")
-        return redirect(url_for("clients.show", client_id=client.id))
-    return render_template("clients/form.html", form=form, client=client), 422 if form.errors else 200
+        with committing(form) as saved:
+            service.update_client(current_user, client, _form_values(form))
+        if saved.ok:
+            flash(_("The profile is saved."), "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+        status = saved.status
+    return render_template("clients/form.html", form=form, client=client), status
 
 
 @bp.route("/<int:client_id>/archive", methods=["POST"])
@@ -119,9 +129,10 @@ def edit(client_id: int):
 def archive(client_id: int):
     """Archive a client: its people are logged out and can no longer log in."""
     client = client_or_404(current_user, client_id)
-    if EmptyForm().validate_on_submit():
+    require_button_form()
+    with committing() as saved:
         service.set_archived(current_user, client, True)
-        db.session.commit()
+    if saved.ok:
         flash(_("%(name)s is archived. Its people can no longer log in.", name=client.name), "success")
     return redirect(url_for("clients.show", client_id=client.id))
 
@@ -131,9 +142,10 @@ def archive(client_id: int):
 def restore(client_id: int):
     """Restore an archived client."""
     client = client_or_404(current_user, client_id)
-    if EmptyForm().validate_on_submit():
+    require_button_form()
+    with committing() as saved:
         service.set_archived(current_user, client, False)
-        db.session.commit()
+    if saved.ok:
         flash(_("%(name)s is restored.", name=client.name), "success")
     return redirect(url_for("clients.show", client_id=client.id))
 
@@ -144,6 +156,7 @@ def invite(client_id: int):
     """Invite a person of this client organisation by email."""
     client = client_or_404(current_user, client_id)
     form = InviteClientUserForm()
+    status = 422
     if form.validate_on_submit():
         with committing(form) as saved:
             user = auth_service.invite_user(
@@ -157,4 +170,5 @@ def invite(client_id: int):
         if saved.ok:
             flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
             return redirect(url_for("clients.show", client_id=client.id))
-    return _show_page(client, form, 422)
+        status = saved.status
+    return _show_page(client, form, status)

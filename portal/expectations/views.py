@@ -83,6 +83,7 @@ def index(project_id: int):
 
 
 def _values(form: ExpectationNoteForm) -> dict[str, Any]:
+    """Return the note fields the form carries."""
     return {name: getattr(form, name).data for name in service.NOTE_FIELDS}
 
 
@@ -92,13 +93,14 @@ def create(project_id: int):
     """Write a note on what was expected against what happened."""
     project = managed_project_or_404(current_user, project_id)
     form = ExpectationNoteForm()
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         with committing(form) as saved:
             note = service.create_note(current_user, project, _values(form))
         if saved.ok:
             flash(_("The note is added to the log."), "success")
             return redirect(url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
-    status = 422 if request.method == "POST" else 200
+        status = saved.status
     return render_template("expectations/form.html", project=project, form=form, note=None), status
 
 
@@ -114,12 +116,13 @@ def edit(project_id: int, note_id: int):
     if request.method == "GET":
         form.assessment.data = note.assessment.value if note.assessment else None
         form.visibility.data = note.visibility.value
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         with committing(form) as saved:
             service.update_note(current_user, note, _values(form))
         if saved.ok:
             flash(_("The note is saved."), "success")
             return redirect(url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
-    status = 422 if request.method == "POST" else 200
+        status = saved.status
     return render_template("expectations/form.html", project=project, form=form, note=note), status
 

@@ -28,7 +28,7 @@ from portal.projects import service
 from portal.projects.forms import RULE_LABELS, STATUS_LABELS, WEEKDAYS, AddMemberForm, ProjectForm
 from portal.sections import project_sections
 from portal.timeutil import utcnow
-from portal.web import committing
+from portal.web import committing, require_button_form
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -193,6 +193,7 @@ def create():
     clients = db.session.scalars(visible_clients(current_user).where(Client.archived_at.is_(None)).order_by(Client.name)).all()
     form.client_id.choices = [(c.id, c.name) for c in clients]
     form.manager_id.choices = _staff_choices()
+    status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         config = current_app.config
         form.client_id.data = request.args.get("client_id", type=int)
@@ -211,7 +212,8 @@ def create():
         if saved.ok:
             flash(_("%(name)s was created. Add the client's people to it.", name=project.name), "success")
             return redirect(url_for("projects.show", project_id=project.id))
-    return render_template("projects/form.html", form=form, project=None), 422 if form.errors or request.method == "POST" else 200
+        status = saved.status
+    return render_template("projects/form.html", form=form, project=None), status
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -225,6 +227,7 @@ def edit(project_id: int):
     form.manager_id.choices = _staff_choices() if current_user.is_admin else [(project.manager_id, project.manager.display_name)]
     if not current_user.is_admin:
         form.manager_id.data = project.manager_id
+    status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.status.data = project.status.value
         form.approval_rule.data = project.approval_rule.value
@@ -235,7 +238,8 @@ def edit(project_id: int):
         if saved.ok:
             flash(_("The project settings are saved."), "success")
             return redirect(url_for("projects.show", project_id=project.id))
-    return render_template("projects/form.html", form=form, project=project), 422 if request.method == "POST" else 200
+        status = saved.status
+    return render_template("projects/form.html", form=form, project=project), status
 
 
 @bp.route("/<int:project_id>/members", methods=["POST"])
@@ -244,6 +248,7 @@ def add_member(project_id: int):
     """Give a person of the client organisation access to the project."""
     project = managed_project_or_404(current_user, project_id)
     form = _member_form(project)
+    status = 422
     if form.validate_on_submit():
         user = db.session.get(User, form.user_id.data)
         with committing(form) as saved:
@@ -251,7 +256,8 @@ def add_member(project_id: int):
         if saved.ok:
             flash(_("%(name)s can now see this project.", name=user.display_name), "success")
             return redirect(url_for("projects.show", project_id=project.id))
-    return _show_page(project, form, 422)
+        status = saved.status
+    return _show_page(project, form, status)
 
 
 def _member_or_404(project: Project, member_id: int) -> ProjectMember:
@@ -267,10 +273,11 @@ def remove_member(project_id: int, member_id: int):
     """Take a person off the project."""
     project = managed_project_or_404(current_user, project_id)
     member = _member_or_404(project, member_id)
-    if EmptyForm().validate_on_submit():
-        name = member.user.display_name
+    require_button_form()
+    name = member.user.display_name
+    with committing() as saved:
         service.remove_member(current_user, member)
-        db.session.commit()
+    if saved.ok:
         flash(_("%(name)s no longer sees this project.", name=name), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
@@ -281,9 +288,10 @@ def set_approver(project_id: int, member_id: int):
     """Make a member an approver, or take the role away."""
     project = managed_project_or_404(current_user, project_id)
     member = _member_or_404(project, member_id)
-    if EmptyForm().validate_on_submit():
+    require_button_form()
+    with committing() as saved:
         service.set_approver(current_user, member, request.form.get("approver") == "1")
-        db.session.commit()
+    if saved.ok:
         flash(_("The approvers are updated."), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
@@ -293,9 +301,10 @@ def set_approver(project_id: int, member_id: int):
 def archive(project_id: int):
     """Archive a project: it leaves the home pages but stays readable."""
     project = project_or_404(current_user, project_id)
-    if EmptyForm().validate_on_submit():
+    require_button_form()
+    with committing() as saved:
         service.set_archived(current_user, project, True)
-        db.session.commit()
+    if saved.ok:
         flash(_("%(name)s is archived.", name=project.name), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
@@ -305,8 +314,9 @@ def archive(project_id: int):
 def restore(project_id: int):
     """Restore an archived project."""
     project = project_or_404(current_user, project_id)
-    if EmptyForm().validate_on_submit():
+    require_button_form()
+    with committing() as saved:
         service.set_archived(current_user, project, False)
-        db.session.commit()
+    if saved.ok:
         flash(_("%(name)s is restored.", name=project.name), "success")
     return redirect(url_for("projects.show", project_id=project.id))
