@@ -1,7 +1,8 @@
 """Deliverable review pages: the list, the review page, preparing versions, deciding, files and page blocks.
 
-Views are thin: they load what the user may see (``portal.access``), call one service
-function, commit once, and turn refusals into messages with a 4xx — 409 when the
+Views are thin: they load what the user may see (``portal.access``) and what the page
+shows (``queries``), call one service function inside :func:`portal.web.committing`,
+which commits once and turns refusals into messages with a 4xx — 409 when the
 deliverable changed under the user (a decision raced another, a version is no longer
 current), 422 for invalid input, 403 for a role that may not act — keeping what was typed.
 """
@@ -9,9 +10,6 @@ current), 422 for invalid input, 403 for a role that may not act — keeping wha
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -20,44 +18,33 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import (
-    managed_project_or_404,
     admin_required,
     can_manage_project,
     deliverable_file_or_404,
     deliverable_or_404,
     deliverable_version_or_404,
+    managed_project_or_404,
     project_or_404,
     staff_required,
     visible_projects,
 )
-from portal.deliverables import service
+from portal.deliverables import queries, review, service
 from portal.deliverables.forms import ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
-from portal.errors import Conflict, DomainError, NotAllowed
+from portal.deliverables.links import links_text
+from portal.deliverables.review import CHANGED_MEANWHILE
+from portal.errors import Conflict, DomainError
 from portal.extensions import csrf, db
-from portal.forms import EmptyForm
 from portal.models import ApprovalRule, Project, User
-from portal.models.deliverables import (
-    Decision,
-    DecisionOutcome,
-    Deliverable,
-    DeliverableComment,
-    DeliverableFile,
-    DeliverableReopening,
-    DeliverableStatus,
-    DeliverableVersion,
-    VersionStatus,
-)
+from portal.models.deliverables import DecisionOutcome, Deliverable, DeliverableStatus, DeliverableVersion, VersionStatus
 from portal.storage import storage_for
 from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.uploads import UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
-from portal.web import apply_domain_error
 from portal.timeutil import project_today
+from portal.web import committing, require_button_form
 
 log = logging.getLogger(__name__)
 
@@ -90,63 +77,12 @@ RULE_TEXTS = {
 # --- Helpers --------------------------------------------------------------------------------
 
 
-def _status_of(error: DomainError) -> int:
-    """Return the HTTP status for a refused action: 409 conflicts, 403 refusals, 413 too large, else 422."""
-    if isinstance(error, Conflict):
-        return 409
-    if isinstance(error, NotAllowed):
-        return 403
-    if isinstance(error, UploadRejected):
-        return error.status
-    return 422
-
-
-@dataclass
-class _Outcome:
-    """Whether the action inside ``_saving`` was committed, and the status to answer with if not."""
-
-    ok: bool = False
-    status: int = 200
-
-
-@contextmanager
-def _saving(form: FlaskForm | None = None) -> Iterator[_Outcome]:
-    """Run service calls as one transaction, like ``portal.forms.committing``, but remember the refusal's status.
-
-    A refusal is rolled back and its message put on its field (or flashed); a constraint
-    that catches a race at commit time becomes the same clear 409 as a lost claim.
-    """
-    outcome = _Outcome()
-    try:
-        yield outcome
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        outcome.status = _status_of(error)
-        if form is None or not apply_domain_error(form, error):
-            flash(str(error.message), "danger")
-        return
-    except IntegrityError:
-        db.session.rollback()
-        outcome.status = 409
-        flash(str(service.CHANGED_MEANWHILE), "danger")
-        return
-    outcome.ok = True
-
-
 def _managed_or_404(deliverable_id: int) -> Deliverable:
     """Load a deliverable the current user works on for the agency, else 404."""
     deliverable = deliverable_or_404(current_user, deliverable_id)
     if not can_manage_project(current_user, deliverable.project):
         abort(404)
     return deliverable
-
-
-
-def _check_form() -> None:
-    """Refuse a POST-only button whose CSRF token is missing or wrong."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
 
 
 def _delete_stored(keys: list[str]) -> None:
@@ -167,7 +103,7 @@ def _delete_stored(keys: list[str]) -> None:
 def index(project_id: int):
     """List a project's deliverables: overdue first, then what waits on the client, on the agency, approved."""
     project = project_or_404(current_user, project_id)
-    rows = service.rows_for([project]).get(project.id, [])
+    rows = queries.rows_for([project]).get(project.id, [])
     return render_template(
         "deliverables/index.html",
         project=project,
@@ -189,7 +125,7 @@ def create(project_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            with _saving(form) as saved:
+            with committing(form, conflict=CHANGED_MEANWHILE) as saved:
                 deliverable = service.create_deliverable(
                     current_user,
                     project,
@@ -219,7 +155,7 @@ def edit(deliverable_id: int):
         status = 422
         if form.validate_on_submit():
             values = {name: getattr(form, name).data for name in ("title", "description", "due_date", "included_rounds")}
-            with _saving(form) as saved:
+            with committing(form, conflict=CHANGED_MEANWHILE) as saved:
                 service.update_deliverable(current_user, deliverable, values)
             if saved.ok:
                 flash(_("The deliverable is updated."), "success")
@@ -243,58 +179,23 @@ def _show_page(
     """Render the review page: the current version, the decision forms, the history and the conversation."""
     project = deliverable.project
     manage = can_manage_project(current_user, project)
-    versions = db.session.scalars(
-        select(DeliverableVersion)
-        .where(DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.status != VersionStatus.DRAFT)
-        .options(
-            selectinload(DeliverableVersion.files),
-            selectinload(DeliverableVersion.links),
-            selectinload(DeliverableVersion.decisions).joinedload(Decision.approver),
-            joinedload(DeliverableVersion.submitted_by),
-        )
-        .order_by(DeliverableVersion.number.desc())
-    ).all()
-    current = next((v for v in versions if v.number == deliverable.current_number), None)
-    people = service.approvers(project)
-    state = service.ReviewState(rule=project.approval_rule, approvers=people, decisions=list(current.decisions) if current else [])
-    viewer_approves = any(person.id == current_user.id for person in people)
-    can_decide = (
-        viewer_approves
-        and current is not None
-        and current.status is VersionStatus.IN_REVIEW
-        and current_user.id not in state.decided_ids
-        and not project.is_archived
-    )
-    reopenings: dict[int, list[DeliverableReopening]] = {}
-    for reopening in db.session.scalars(
-        select(DeliverableReopening)
-        .where(DeliverableReopening.deliverable_id == deliverable.id)
-        .options(joinedload(DeliverableReopening.reopened_by))
-        .order_by(DeliverableReopening.id)
-    ):
-        reopenings.setdefault(reopening.version_number, []).append(reopening)
-    comments = db.session.scalars(
-        select(DeliverableComment)
-        .where(DeliverableComment.deliverable_id == deliverable.id)
-        .options(joinedload(DeliverableComment.author))
-        .order_by(DeliverableComment.created_at, DeliverableComment.id)
-    ).all()
-    draft = service.draft_of(deliverable) if manage else None
+    page = queries.review_page(deliverable)
+    draft = queries.draft_of(deliverable) if manage else None
     return (
         render_template(
             "deliverables/show.html",
             project=project,
             deliverable=deliverable,
-            versions=versions,
-            current=current,
-            row=service.Row(deliverable, current),
-            state=state,
-            viewer_approves=viewer_approves,
-            can_decide=can_decide,
+            versions=page.versions,
+            current=page.current,
+            row=queries.Row(deliverable, page.current),
+            state=page.state,
+            viewer_approves=page.state.has_approver(current_user),
+            can_decide=review.can_decide(current_user, project, page.current, page.state),
             manage=manage,
             draft=draft,
-            reopenings=reopenings,
-            comments=comments,
+            reopenings=page.reopenings,
+            comments=page.comments,
             today=project_today(project),
             approve_form=approve_form or ApproveForm(prefix="approve"),
             changes_form=changes_form or RequestChangesForm(prefix="changes"),
@@ -321,7 +222,7 @@ def _decide(deliverable_id: int, number: int, outcome: DecisionOutcome):
     form: FlaskForm = approve_form if outcome is DecisionOutcome.APPROVE else changes_form
     status = 422
     if form.validate_on_submit():
-        with _saving(form) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             service.decide(
                 current_user,
                 version,
@@ -362,7 +263,7 @@ def reopen(deliverable_id: int):
     form = ReopenForm(prefix="reopen")
     status = 422
     if form.validate_on_submit():
-        with _saving(form) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             service.reopen(current_user, deliverable, form.reason.data or "")
         if saved.ok:
             flash(_("The deliverable is reopened. The account manager can now submit a new version."), "success")
@@ -380,7 +281,7 @@ def comment(deliverable_id: int):
     form = CommentForm(prefix="comment")
     status = 422
     if form.validate_on_submit():
-        with _saving(form) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             added = service.add_comment(current_user, deliverable, form.body.data or "")
         if saved.ok:
             return redirect(url_for("deliverables.show", deliverable_id=deliverable.id, _anchor=f"comment-{added.id}"))
@@ -407,13 +308,11 @@ def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: Versi
     """Render the page where staff prepare a version: upload area, files, notes, links and the submit button."""
     if form is None:
         form = VersionForm(
-            data={"change_notes": draft.change_notes, "links": service.links_text(draft.links), "impact_note": draft.impact_note}
+            data={"change_notes": draft.change_notes, "links": links_text(draft.links), "impact_note": draft.impact_note}
         )
-    current = service.current_version(deliverable)
-    round_ = service.next_round(deliverable, current)
-    files = db.session.scalars(
-        select(DeliverableFile).where(DeliverableFile.version_id == draft.id).options(joinedload(DeliverableFile.uploaded_by)).order_by(DeliverableFile.id)
-    ).all()
+    current = queries.current_version(deliverable)
+    round_ = queries.next_round(deliverable, current)
+    files = queries.draft_files(draft)
     return (
         render_template(
             "deliverables/draft.html",
@@ -425,7 +324,7 @@ def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: Versi
             form=form,
             round=round_,
             over=round_ > deliverable.included_rounds,
-            approver_count=len(service.approvers(deliverable.project)),
+            approver_count=len(review.approvers(deliverable.project)),
             upload=_upload_context(deliverable),
         ),
         status,
@@ -434,7 +333,7 @@ def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: Versi
 
 def _draft_or_redirect(deliverable: Deliverable):
     """Return the deliverable's draft, or None after flashing why there is none."""
-    draft = service.draft_of(deliverable)
+    draft = queries.draft_of(deliverable)
     if draft is None:
         flash(_("There is no version in preparation. Start one with \u201cPrepare a new version\u201d."), "info")
     return draft
@@ -445,8 +344,8 @@ def _draft_or_redirect(deliverable: Deliverable):
 def start_version(deliverable_id: int):
     """Start preparing the next version (or go back to the one in preparation)."""
     deliverable = _managed_or_404(deliverable_id)
-    _check_form()
-    with _saving() as saved:
+    require_button_form()
+    with committing(conflict=CHANGED_MEANWHILE) as saved:
         service.start_version(current_user, deliverable)
     if not saved.ok:
         db.session.expire_all()
@@ -467,13 +366,13 @@ def draft(deliverable_id: int):
     form = VersionForm()
     status = 422
     if form.validate_on_submit():
-        values = {"change_notes": form.change_notes.data or "", "links": form.links.data or "", "impact_note": form.impact_note.data or ""}
+        notes, links, impact = form.change_notes.data or "", form.links.data or "", form.impact_note.data or ""
         submitting = bool(form.submit.data)
-        with _saving(form) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             if submitting:
-                service.submit_version(current_user, version, **values)
+                service.submit_version(current_user, version, change_notes=notes, links=links, impact_note=impact)
             else:
-                service.save_draft(current_user, version, **values)
+                service.save_draft(current_user, version, change_notes=notes, links=links, impact_note=impact)
         if saved.ok and submitting:
             flash(_("Version %(number)s is submitted for review. The approvers have been told.", number=version.number), "success")
             return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
@@ -482,7 +381,7 @@ def draft(deliverable_id: int):
             return redirect(url_for("deliverables.draft", deliverable_id=deliverable.id))
         status = saved.status
         db.session.expire_all()
-        version = service.draft_of(deliverable)
+        version = queries.draft_of(deliverable)
         if version is None:  # submitted or discarded by a colleague meanwhile
             return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
     return _draft_page(deliverable, version, form, status)
@@ -493,12 +392,12 @@ def draft(deliverable_id: int):
 def discard_draft(deliverable_id: int):
     """Throw away the version in preparation and its files."""
     deliverable = _managed_or_404(deliverable_id)
-    _check_form()
+    require_button_form()
     version = _draft_or_redirect(deliverable)
     if version is None:
         return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
     keys: list[str] = []
-    with _saving() as saved:
+    with committing(conflict=CHANGED_MEANWHILE) as saved:
         keys = service.discard_draft(current_user, version)
     if saved.ok:
         _delete_stored(keys)
@@ -511,7 +410,7 @@ def discard_draft(deliverable_id: int):
 def remove_file(deliverable_id: int, file_id: int):
     """Take a file out of the version in preparation."""
     deliverable = _managed_or_404(deliverable_id)
-    _check_form()
+    require_button_form()
     version = _draft_or_redirect(deliverable)
     if version is None:
         return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
@@ -519,7 +418,7 @@ def remove_file(deliverable_id: int, file_id: int):
     if target is None:
         abort(404)
     keys: list[str] = []
-    with _saving() as saved:
+    with committing(conflict=CHANGED_MEANWHILE) as saved:
         keys = service.remove_file(current_user, target)
     if saved.ok:
         _delete_stored(keys)
@@ -537,12 +436,12 @@ def _wants_json() -> bool:
 
 def _upload_failed(error: DomainError, deliverable: Deliverable):
     """Answer a refused upload: JSON for the script, else the draft page with the message."""
-    status = _status_of(error)
+    status = error.status
     if _wants_json():
         return jsonify(error=str(error.message)), status
     flash(str(error.message), "danger")
     db.session.expire_all()
-    version = service.draft_of(deliverable)
+    version = queries.draft_of(deliverable)
     if version is None:
         return _show_page(deliverable, status=status)
     return _draft_page(deliverable, version, status=status)
@@ -584,7 +483,7 @@ def upload(deliverable_id: int):
         return _upload_failed(error, deliverable)
     except IntegrityError:
         db.session.rollback()
-        return _upload_failed(Conflict(service.CHANGED_MEANWHILE), deliverable)
+        return _upload_failed(Conflict(CHANGED_MEANWHILE), deliverable)
     back = url_for("deliverables.draft", deliverable_id=deliverable.id)
     message = _("%(count)s file uploaded.", count=len(files)) if len(files) == 1 else _("%(count)s files uploaded.", count=len(files))
     if _wants_json():
@@ -619,7 +518,7 @@ def thumbnail(file_id: int):
 
 def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
     """The project page's deliverables: what waits on whom, the next due (one query, however many)."""
-    rows = service.rows_for([project]).get(project.id, [])
+    rows = queries.rows_for([project]).get(project.id, [])
     return {
         "project": project,
         "rows": rows[:SECTION_LIMIT],
@@ -636,5 +535,5 @@ def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | N
     if not viewer.is_staff:
         return None
     everything = visible_projects(viewer).with_only_columns(Project.id)
-    decisions = service.recent_decisions(everything, outcome=DecisionOutcome.APPROVE)
-    return {"decisions": decisions, "days": service.RECENT_DECISIONS_DAYS} if decisions else None
+    decisions = queries.recent_decisions(everything, outcome=DecisionOutcome.APPROVE)
+    return {"decisions": decisions, "days": queries.RECENT_DECISIONS_DAYS} if decisions else None

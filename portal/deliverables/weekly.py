@@ -1,7 +1,7 @@
-"""What deliverables contribute to the weekly update and to the weekly expectation note (registered on import).
+"""What deliverables contribute to the weekly update and to the weekly expectation note (registered by ``init_app``).
 
 Weekly update kinds (sentences in ``templates/updates/_facts.html``), from
-:func:`portal.deliverables.service.deliverable_facts`:
+:func:`deliverable_facts`:
 
 - ``deliverable_overdue`` (bad): not approved and past its due date — days late, whose turn it is.
 - ``deliverable_over_rounds`` (bad): more revision rounds used than agreed, with the impact note
@@ -18,18 +18,125 @@ it, early or late (or late so far), and the rounds used against those included.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
 
-from portal.deliverables.service import deliverable_facts, rows_for
+from portal.deliverables.queries import rows_for
+from portal.deliverables.review import approvers
 from portal.extensions import db
-from portal.models import Deliverable, DeliverableStatus, DeliverableVersion, Project
-from portal.timeutil import local_today, zone_named
+from portal.models import Decision, Deliverable, DeliverableStatus, DeliverableVersion, Project
+from portal.timeutil import project_today, zone_named
 from portal.urls import portal_path
 from portal.weekly.facts import Fact
 
 DUE_HORIZON = timedelta(weeks=6)
+
+
+def deliverable_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Return the state of ``project``'s deliverables as plain, JSON-ready data for the weekly update.
+
+    ``period_start`` (inclusive) and ``period_end`` (exclusive) bound the week being
+    reported, ``now`` is the moment of composing; all aware UTC. "Today" is the
+    calendar day of ``now`` in the project's time zone. Four queries, whatever the
+    number of deliverables. Dates are ISO strings, ``link`` a path inside the portal.
+    Every list is in the order a reader needs it:
+
+    - ``overdue``: not approved, due date before today, most overdue first —
+      ``{deliverable_id, title, due_date, days_late, status, waiting_on: "client"|"agency", link}``.
+    - ``waiting_on_client``: the current version waits for the approvers, longest waiting first —
+      ``{deliverable_id, title, version, since (ISO datetime), days_waiting, waiting_for: [names], link}``
+      (``waiting_for``: every approver who has not decided on that version).
+    - ``decisions``: every decision made in the period, oldest first —
+      ``{deliverable_id, title, version, approver, outcome: "approve"|"changes_requested",
+      reason: "off_brief"|"quality"|"factual_error"|"new_request"|"other"|None, text,
+      decided_at (ISO datetime), version_status, link}``.
+    - ``next_due``: not approved, due today or later, soonest first —
+      ``{deliverable_id, title, due_date, days_left, status, waiting_on, link}``.
+    - ``rounds``: every deliverable with a submitted version —
+      ``{deliverable_id, title, used, included, over: used > included, link}``.
+
+    ``status`` is a :class:`~portal.models.deliverables.DeliverableStatus` value.
+    """
+    today = project_today(project, now)
+    rows = rows_for([project], now=now).get(project.id, [])
+
+    def base(d: Deliverable) -> dict[str, Any]:
+        """Return what every entry says about its deliverable."""
+        return {"deliverable_id": d.id, "title": d.title, "link": portal_path("deliverables.show", deliverable_id=d.id)}
+
+    def waiting_on(d: Deliverable) -> str:
+        """Return whose turn it is: "client" or "agency"."""
+        return "client" if d.status.waiting_on_client else "agency"
+
+    overdue: list[dict[str, Any]] = []
+    next_due: list[dict[str, Any]] = []
+    rounds: list[dict[str, Any]] = []
+    waiting: list[tuple[Deliverable, DeliverableVersion, datetime]] = []
+    for row in rows:
+        d = row.deliverable
+        if d.due_date is not None and d.status is not DeliverableStatus.APPROVED:
+            due = d.due_date.isoformat()
+            if d.due_date < today:
+                overdue.append({**base(d), "due_date": due, "days_late": (today - d.due_date).days, "status": d.status.value, "waiting_on": waiting_on(d)})
+            else:
+                next_due.append({**base(d), "due_date": due, "days_left": (d.due_date - today).days, "status": d.status.value, "waiting_on": waiting_on(d)})
+        if row.current is not None:
+            rounds.append({**base(d), "used": row.rounds_used, "included": d.included_rounds, "over": row.over_rounds})
+            if row.waiting_since is not None:
+                waiting.append((d, row.current, row.waiting_since))
+
+    waiting_entries = []
+    if waiting:
+        people = approvers(project)
+        decided: dict[int, set[int]] = defaultdict(set)
+        for version_id, approver_id in db.session.execute(
+            select(Decision.version_id, Decision.approver_id).where(Decision.version_id.in_([version.id for _d, version, _since in waiting]))
+        ):
+            decided[version_id].add(approver_id)
+        for d, version, since in sorted(waiting, key=lambda entry: (entry[2], entry[0].id)):
+            waiting_entries.append(
+                {
+                    **base(d),
+                    "version": version.number,
+                    "since": since.isoformat(),
+                    "days_waiting": (now - since).days,
+                    "waiting_for": [p.display_name for p in people if p.id not in decided[version.id]],
+                }
+            )
+
+    decisions = db.session.scalars(
+        select(Decision)
+        .join(Deliverable, Deliverable.id == Decision.deliverable_id)
+        .where(Deliverable.project_id == project.id, Decision.decided_at >= period_start, Decision.decided_at < period_end)
+        .options(joinedload(Decision.approver), joinedload(Decision.version), joinedload(Decision.deliverable))
+        .order_by(Decision.decided_at, Decision.id)
+    ).all()
+    decision_entries = [
+        {
+            **base(decision.deliverable),
+            "version": decision.version.number,
+            "approver": decision.approver.display_name,
+            "outcome": decision.outcome.value,
+            "reason": decision.reason_category.value if decision.reason_category else None,
+            "text": decision.text,
+            "decided_at": decision.decided_at.isoformat(),
+            "version_status": decision.version.status.value,
+        }
+        for decision in decisions
+    ]
+    overdue.sort(key=lambda item: (-item["days_late"], item["deliverable_id"]))
+    next_due.sort(key=lambda item: (item["days_left"], item["deliverable_id"]))
+    return {
+        "overdue": overdue,
+        "waiting_on_client": waiting_entries,
+        "decisions": decision_entries,
+        "next_due": next_due,
+        "rounds": rounds,
+    }
 
 
 def deliverable_weekly_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
@@ -37,7 +144,8 @@ def deliverable_weekly_facts(project: Project, period_start: datetime, period_en
     state = deliverable_facts(project, period_start, period_end, now)  # four queries at most
     facts: list[Fact] = []
 
-    def fact(kind: str, severity: str, entry: dict, **extra) -> Fact:
+    def fact(kind: str, severity: str, entry: dict[str, Any], **extra: Any) -> Fact:
+        """Return a fact of ``kind`` saying what ``entry`` says (and ``extra``), linking where the entry links."""
         params = {k: v for k, v in entry.items() if k != "link"}
         return Fact(kind, severity, {**params, **extra}, entry["link"])
 
@@ -69,7 +177,7 @@ def deliverable_weekly_facts(project: Project, period_start: datetime, period_en
 
 def deliverable_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return every deliverable's due date against its approval (days late or early) and its rounds (one query)."""
-    today = local_today(project.timezone, now)
+    today = project_today(project, now)
     zone = zone_named(project.timezone)
     lines = []
     for row in sorted(rows_for([project]).get(project.id, []), key=lambda r: r.deliverable.id):
@@ -77,7 +185,7 @@ def deliverable_lines(project: Project, period_start: datetime, period_end: date
         if d.due_date is None and row.current is None:
             continue  # nothing promised and nothing shown yet: no line to measure
         approved_on = d.approved_at.astimezone(zone).date() if d.status is DeliverableStatus.APPROVED and d.approved_at else None
-        params = {
+        params: dict[str, Any] = {
             "deliverable_id": d.id,
             "title": d.title,
             "due_date": d.due_date.isoformat() if d.due_date else None,

@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.deliverables import service
+from portal.deliverables import queries, review, service
+from portal.deliverables.weekly import deliverable_facts
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import ApprovalRule, ProjectMember, Role, User
@@ -94,7 +95,7 @@ def test_a_deliverable_takes_the_projects_included_rounds_unless_told_otherwise(
 
 
 @pytest.mark.parametrize(
-    "values, field",
+    ("values", "field"),
     [
         ({"title": "  "}, "title"),
         ({"title": "x" * 201}, "title"),
@@ -218,7 +219,7 @@ def test_removing_and_discarding_return_the_stored_keys(world):
     assert keys == [image.storage_key, image.thumbnail_key] and len(draft.files) == 1
     keys = service.discard_draft(world.manager, draft)
     db.session.commit()
-    assert len(keys) == 1 and service.draft_of(deliverable) is None
+    assert len(keys) == 1 and queries.draft_of(deliverable) is None
 
     version = submit(world.manager, deliverable)
     with pytest.raises(Conflict):
@@ -276,7 +277,7 @@ def test_any_rule_one_request_for_changes_sends_it_back(world, priya):
 
 
 @pytest.mark.parametrize(
-    "category, text, field",
+    ("category", "text", "field"),
     [(None, "Smaller logo", "reason_category"), ("nonsense", "Smaller logo", "reason_category"), ("quality", "  ", "text")],
 )
 def test_requesting_changes_needs_a_category_and_a_text(world, category, text, field):
@@ -338,14 +339,14 @@ def test_all_rule_waits_for_every_approver(world, priya):
 
     approve(world.own_client, version)
     assert (version.status, deliverable.status) == (VersionStatus.IN_REVIEW, DeliverableStatus.IN_REVIEW)
-    state = service.review_state(world.project, version)
+    state = review.review_state(world.project, version)
     assert [p.display_name for p in state.waiting_for] == ["Priya Second"]
     assert "Still to decide: Priya Second" in emails("deliverable_decided")[0].text_body
     assert events("deliverable.approved")[0].data["settled"] is None
 
     approve(priya, version)
     assert (version.status, deliverable.status) == (VersionStatus.APPROVED, DeliverableStatus.APPROVED)
-    assert service.review_state(world.project, version).waiting_for == []
+    assert review.review_state(world.project, version).waiting_for == []
     assert len(emails("deliverable_decided")) == 2
 
 
@@ -435,7 +436,7 @@ def test_a_new_version_replaces_one_in_review_and_old_decisions_stay(world, priy
     db.session.rollback()
     assert events("deliverable.version_submitted")[1].data["superseded"] == 1
     # Version 2 needs its own decisions from everyone.
-    assert [p.display_name for p in service.review_state(world.project, v2).waiting_for] == ["Ayşe Client", "Priya Second"]
+    assert [p.display_name for p in review.review_state(world.project, v2).waiting_for] == ["Ayşe Client", "Priya Second"]
     approve(world.own_client, v2)
     assert v2.status is VersionStatus.IN_REVIEW
 
@@ -455,19 +456,19 @@ def test_rounds_past_the_agreement_need_an_impact_note(world):
     v3 = service.start_version(world.manager, deliverable)
     add_file(world.manager, v3)
     db.session.commit()
-    assert service.next_round(deliverable) == 2
+    assert queries.next_round(deliverable) == 2
     with pytest.raises(DomainError) as refused:
         service.submit_version(world.manager, v3, change_notes="New colours")
     assert refused.value.field == "impact_note"
     db.session.rollback()
 
-    v3 = service.draft_of(deliverable)
+    v3 = queries.draft_of(deliverable)
     service.submit_version(world.manager, v3, change_notes="New colours", impact_note="Two more days; billed as extra hours")
     db.session.commit()
     assert (v3.round, v3.over_rounds) == (2, True)
     email = emails("deliverable_submitted")[-1]
     assert "past the 1 revision rounds agreed" in email.text_body and "Two more days; billed as extra hours" in email.text_body
-    assert service.Row(deliverable, v3).over_rounds
+    assert queries.Row(deliverable, v3).over_rounds
 
 
 # --- Reopening ----------------------------------------------------------------------------
@@ -793,7 +794,7 @@ def test_deliverable_facts_for_the_weekly_update(world, priya, count_queries):
 
     now = utcnow()
     with count_queries() as q:
-        facts = service.deliverable_facts(world.project, now - timedelta(days=7), now + timedelta(seconds=1), now)
+        facts = deliverable_facts(world.project, now - timedelta(days=7), now + timedelta(seconds=1), now)
     assert q.count <= 5
 
     assert [(f["title"], f["days_late"], f["waiting_on"]) for f in facts["overdue"]] == [("Logo", 2, "agency")]
@@ -806,5 +807,5 @@ def test_deliverable_facts_for_the_weekly_update(world, priya, count_queries):
     ]
     assert [(f["title"], f["days_left"]) for f in facts["next_due"]] == [("Homepage", 3), ("Brand book", 20)]
     assert [(f["title"], f["used"], f["included"], f["over"]) for f in facts["rounds"]] == [("Homepage", 1, 0, True)]
-    earlier = service.deliverable_facts(world.project, now - timedelta(days=14), now - timedelta(days=7), now)
+    earlier = deliverable_facts(world.project, now - timedelta(days=14), now - timedelta(days=7), now)
     assert earlier["decisions"] == []

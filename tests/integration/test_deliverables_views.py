@@ -173,7 +173,9 @@ def test_requesting_changes_without_a_reason_keeps_the_text(make_web, world, hom
 def test_client_requests_changes_then_approves_version_two(make_web, world, homepage):
     """The history keeps both decisions with their reasons; the manager's home shows the approval."""
     client = logged_in(make_web, world.own_client)
-    response = client.post(f"/deliverables/{homepage.id}/versions/1/request-changes", {"changes-reason_category": "off_brief", "changes-text": "We asked for a green theme"})
+    response = client.post(
+        f"/deliverables/{homepage.id}/versions/1/request-changes", {"changes-reason_category": "off_brief", "changes-text": "We asked for a green theme"}
+    )
     assert response.headers["Location"] == f"/deliverables/{homepage.id}"
     with_request(lambda: submit(world.manager, db.session.get(Deliverable, homepage.id), notes="Green theme now"))
     response = client.post(f"/deliverables/{homepage.id}/versions/2/approve", {"approve-text": "Perfect"})

@@ -1,0 +1,219 @@
+"""Read models of deliverables: where a deliverable stands, the lists, and what the review and draft pages show."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.deliverables.review import ReviewState, approvers
+from portal.extensions import db
+from portal.models import Project
+from portal.models.deliverables import (
+    Decision,
+    DecisionOutcome,
+    Deliverable,
+    DeliverableComment,
+    DeliverableFile,
+    DeliverableReopening,
+    DeliverableStatus,
+    DeliverableVersion,
+    VersionStatus,
+)
+from portal.timeutil import project_today, utcnow
+
+RECENT_DECISIONS_DAYS = 14
+
+
+# --- One deliverable ------------------------------------------------------------------------
+
+
+def current_version(deliverable: Deliverable) -> DeliverableVersion | None:
+    """Return the latest submitted version, or None before the first submission."""
+    if deliverable.current_number is None:
+        return None
+    return db.session.scalar(
+        select(DeliverableVersion).where(
+            DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.number == deliverable.current_number
+        )
+    )
+
+
+def draft_of(deliverable: Deliverable) -> DeliverableVersion | None:
+    """Return the version staff are preparing, if any."""
+    return db.session.scalar(
+        select(DeliverableVersion).where(DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.status == VersionStatus.DRAFT)
+    )
+
+
+def next_round(deliverable: Deliverable, current: DeliverableVersion | None = None) -> int:
+    """Return the revision round a version submitted now would be in.
+
+    The first version is round 0; a version answering a change request (or following a
+    reopening) starts the next round; one replacing a version still in review keeps its round.
+    """
+    current = current if current is not None else current_version(deliverable)
+    if current is None:
+        return 0
+    if current.status in (VersionStatus.CHANGES_REQUESTED, VersionStatus.APPROVED):
+        return current.round + 1
+    return current.round
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """A deliverable with its current version, as lists show it."""
+
+    deliverable: Deliverable
+    current: DeliverableVersion | None
+
+    @property
+    def rounds_used(self) -> int:
+        """Return the revision rounds used so far (0 until a version answers a change request)."""
+        return self.current.round if self.current is not None else 0
+
+    @property
+    def over_rounds(self) -> bool:
+        """Tell whether more rounds were used than were agreed."""
+        return self.rounds_used > self.deliverable.included_rounds
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """Return when the current version was submitted, while it waits for the client."""
+        if self.deliverable.status is DeliverableStatus.IN_REVIEW and self.current is not None:
+            return self.current.submitted_at
+        return None
+
+
+_STATUS_ORDER = {
+    DeliverableStatus.IN_REVIEW: 0,
+    DeliverableStatus.CHANGES_REQUESTED: 1,
+    DeliverableStatus.REOPENED: 1,
+    DeliverableStatus.PREPARING: 2,
+    DeliverableStatus.APPROVED: 3,
+}
+
+
+def list_order(row: Row, today: date) -> tuple[bool, int, bool, date, int]:
+    """Sort key: overdue first, then waiting on the client, on the agency, approved; each by due date."""
+    d = row.deliverable
+    return (not d.is_overdue(today), _STATUS_ORDER[d.status], d.due_date is None, d.due_date or date.max, d.id)
+
+
+def rows_for(projects: Sequence[Project], *, now: datetime | None = None) -> dict[int, list[Row]]:
+    """Return each project's deliverables with their current versions, in list order as of ``now`` (one query)."""
+    if not projects:
+        return {}
+    found = db.session.execute(
+        select(Deliverable, DeliverableVersion)
+        .outerjoin(
+            DeliverableVersion,
+            and_(DeliverableVersion.deliverable_id == Deliverable.id, DeliverableVersion.number == Deliverable.current_number),
+        )
+        .where(Deliverable.project_id.in_([p.id for p in projects]))
+    ).all()
+    by_project: dict[int, list[Row]] = defaultdict(list)
+    for deliverable, version in found:
+        by_project[deliverable.project_id].append(Row(deliverable, version))
+    todays = {p.id: project_today(p, now) for p in projects}
+    return {pid: sorted(rows, key=lambda r: list_order(r, todays[pid])) for pid, rows in by_project.items()}
+
+
+def recent_decisions(
+    projects: Sequence[Project] | Select[Any],
+    *,
+    now: datetime | None = None,
+    days: int = RECENT_DECISIONS_DAYS,
+    limit: int = 8,
+    outcome: DecisionOutcome | None = None,
+) -> list[Decision]:
+    """Return the latest decisions (of one ``outcome``, if given) on ``projects`` within ``days``, newest first (one query).
+
+    ``projects`` is a list of projects, or a select of project ids (e.g. every project a viewer may see).
+    """
+    if isinstance(projects, Select):
+        project_ids: Any = projects
+    elif projects:
+        project_ids = [p.id for p in projects]
+    else:
+        return []
+    since = (now or utcnow()) - timedelta(days=days)
+    query = select(Decision).join(Deliverable, Deliverable.id == Decision.deliverable_id)
+    if outcome is not None:
+        query = query.where(Decision.outcome == outcome)
+    return list(
+        db.session.scalars(
+            query.where(Deliverable.project_id.in_(project_ids), Decision.decided_at >= since)
+            .options(joinedload(Decision.approver), joinedload(Decision.version), joinedload(Decision.deliverable).joinedload(Deliverable.project))
+            .order_by(Decision.decided_at.desc(), Decision.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """What the review page shows: the submitted versions (newest first), the current one and its review, reopenings, the conversation."""
+
+    versions: list[DeliverableVersion]
+    current: DeliverableVersion | None
+    state: ReviewState
+    reopenings: dict[int, list[DeliverableReopening]]
+    comments: list[DeliverableComment]
+
+
+def review_page(deliverable: Deliverable) -> ReviewPage:
+    """Load the review page of ``deliverable`` (the same few queries, however long its history)."""
+    project = deliverable.project
+    versions = list(
+        db.session.scalars(
+            select(DeliverableVersion)
+            .where(DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.status != VersionStatus.DRAFT)
+            .options(
+                selectinload(DeliverableVersion.files),
+                selectinload(DeliverableVersion.links),
+                selectinload(DeliverableVersion.decisions).joinedload(Decision.approver),
+                joinedload(DeliverableVersion.submitted_by),
+            )
+            .order_by(DeliverableVersion.number.desc())
+        ).all()
+    )
+    current = next((v for v in versions if v.number == deliverable.current_number), None)
+    state = ReviewState(rule=project.approval_rule, approvers=approvers(project), decisions=list(current.decisions) if current else [])
+    reopenings: dict[int, list[DeliverableReopening]] = {}
+    for reopening in db.session.scalars(
+        select(DeliverableReopening)
+        .where(DeliverableReopening.deliverable_id == deliverable.id)
+        .options(joinedload(DeliverableReopening.reopened_by))
+        .order_by(DeliverableReopening.id)
+    ):
+        reopenings.setdefault(reopening.version_number, []).append(reopening)
+    comments = list(
+        db.session.scalars(
+            select(DeliverableComment)
+            .where(DeliverableComment.deliverable_id == deliverable.id)
+            .options(joinedload(DeliverableComment.author))
+            .order_by(DeliverableComment.created_at, DeliverableComment.id)
+        ).all()
+    )
+    return ReviewPage(versions=versions, current=current, state=state, reopenings=reopenings, comments=comments)
+
+
+def draft_files(draft: DeliverableVersion) -> list[DeliverableFile]:
+    """Return the files of a draft with who uploaded them, in upload order."""
+    return list(
+        db.session.scalars(
+            select(DeliverableFile).where(DeliverableFile.version_id == draft.id).options(joinedload(DeliverableFile.uploaded_by)).order_by(DeliverableFile.id)
+        ).all()
+    )
