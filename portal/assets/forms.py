@@ -8,7 +8,7 @@ from wtforms import BooleanField, DateField, SelectMultipleField, StringField, T
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.assets.service import INSTRUCTIONS_MAX, NOTE_MAX, TITLE_MAX
-from portal.storage.uploads import KIND_LABELS
+from portal.storage.filetypes import KIND_LABELS
 
 
 class AssetRequestForm(FlaskForm):

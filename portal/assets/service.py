@@ -37,7 +37,8 @@ from portal.models import (
 from portal.models.assets import WAITING_ON_CLIENT
 from portal.notify.service import queue_email
 from portal.urls import portal_url
-from portal.storage.uploads import KINDS, ReceivedFile, extensions_for
+from portal.storage.filetypes import KINDS, extensions_for
+from portal.storage.uploads import ReceivedFile
 from portal.timeutil import local_today, project_today, utcnow
 
 TITLE_MAX = 200

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import (
     asset_file_or_404,
@@ -29,19 +21,17 @@ from portal.access import (
 )
 from portal.assets import service
 from portal.assets.forms import AssetRequestForm, ReturnForm
-from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import csrf, db
 from portal.forms import EmptyForm
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus, Project, User
-from portal.storage import storage_for
 from portal.storage.downloads import send_record, send_thumbnail
-from portal.storage.uploads import KIND_LABELS, KINDS, UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
-from portal.web import apply_domain_error
+from portal.storage.filetypes import KIND_LABELS, KINDS, extensions_for
+from portal.storage.upload_flow import accept_upload, upload_answer
+from portal.storage.uploads import UploadPolicy
 from portal.timeutil import project_today
+from portal.web import committing, require_button_form
 
 bp = Blueprint("assets", __name__)
-
-MULTIPART_ALLOWANCE = 1024 * 1024  # room for multipart headers, so a file of exactly the limit fits
 
 CHANGED_MEANWHILE = _l("Someone changed this request in the meantime. Here is its latest state; check it and try again.")
 
@@ -55,47 +45,6 @@ def _managed_request_or_404(request_id: int) -> AssetRequest:
     if not can_manage_project(current_user, asset_request.project):
         abort(404)
     return asset_request
-
-
-
-def _status_of(error: DomainError) -> int:
-    """Return the HTTP status for a refused action: 409 conflicts, 403 refusals, 413 too large, else 422."""
-    if isinstance(error, Conflict):
-        return 409
-    if isinstance(error, NotAllowed):
-        return 403
-    if isinstance(error, UploadRejected):
-        return error.status
-    return 422
-
-
-@dataclass
-class _Outcome:
-    """Whether the action inside ``_saving`` was committed, and the status to answer with if not."""
-
-    ok: bool = False
-    status: int = 200
-
-
-@contextmanager
-def _saving(form: FlaskForm | None = None) -> Iterator[_Outcome]:
-    """Run service calls as one transaction; refusals and lost races become messages and a 4xx."""
-    outcome = _Outcome()
-    try:
-        yield outcome
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        outcome.status = _status_of(error)
-        if form is None or not apply_domain_error(form, error):
-            flash(str(error.message), "danger")
-        return
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        outcome.status = 409
-        flash(str(CHANGED_MEANWHILE), "danger")
-        return
-    outcome.ok = True
 
 
 def _kind_help() -> list[tuple[str, str, str]]:
@@ -196,7 +145,7 @@ def new_request(project_id: int):
     project = managed_project_or_404(current_user, project_id)
     form = AssetRequestForm()
     if form.validate_on_submit():
-        with _saving(form) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             asset_request = service.create_request(
                 current_user,
                 project,
@@ -231,7 +180,7 @@ def edit_request(request_id: int):
         status = 422
         if form.validate_on_submit():
             values = {name: getattr(form, name).data for name in ("title", "instructions", "kinds", "due_date", "required")}
-            with _saving(form) as saved:
+            with committing(form, conflict=CHANGED_MEANWHILE) as saved:
                 service.update_request(current_user, asset_request, values)
             if saved.ok:
                 flash(_("The request is updated."), "success")
@@ -253,9 +202,8 @@ def edit_request(request_id: int):
 def cancel_request(request_id: int):
     """Withdraw a request the agency no longer needs."""
     asset_request = _managed_request_or_404(request_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with _saving() as saved:
+    require_button_form()
+    with committing(conflict=CHANGED_MEANWHILE) as saved:
         service.cancel_request(current_user, asset_request)
     if not saved.ok:
         return _request_page(asset_request, status=saved.status)
@@ -268,9 +216,8 @@ def cancel_request(request_id: int):
 def accept(request_id: int):
     """Accept the client's latest version: the request is fulfilled."""
     asset_request = _managed_request_or_404(request_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with _saving() as saved:
+    require_button_form()
+    with committing(conflict=CHANGED_MEANWHILE) as saved:
         service.accept(current_user, asset_request)
     if not saved.ok:
         return _request_page(asset_request, status=saved.status)
@@ -286,7 +233,7 @@ def return_request(request_id: int):
     form = ReturnForm()
     status = 422
     if form.validate_on_submit():
-        with _saving(form) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             service.return_with_note(current_user, asset_request, form.note.data or "")
         if saved.ok:
             flash(_("Returned with your note. The client has been asked for a new version."), "success")
@@ -298,66 +245,20 @@ def return_request(request_id: int):
 # --- Uploads ----------------------------------------------------------------------------------
 
 
-def _wants_json() -> bool:
-    """Tell whether the upload came from the page's script (which asks for JSON)."""
-    return request.accept_mimetypes.best == "application/json"
-
-
-def _upload_failed(error: DomainError, project: Project, asset_request: AssetRequest | None):
-    """Answer a refused upload: JSON for the script, else the page with the message."""
-    status = _status_of(error)
-    if _wants_json():
-        return jsonify(error=str(error.message)), status
-    flash(str(error.message), "danger")
-    if asset_request is not None:
-        return _request_page(asset_request, status=status)
-    return _index_page(project, status=status)
-
-
 def _receive(project: Project, asset_request: AssetRequest | None):
     """Stream the uploaded files into storage, then record them in one transaction (or delete them again)."""
-    try:
-        service.check_upload_allowed(current_user, project, asset_request)
-    except DomainError as error:
-        drain_body(request)
-        return _upload_failed(error, project, asset_request)
     kinds = asset_request.kinds if asset_request else ["any"]
-    policy = UploadPolicy.for_app(current_app, extensions_for(kinds), prefix=service.STORAGE_PREFIX)
-    request.max_content_length = (current_app.config.get("MAX_CONTENT_LENGTH") or policy.max_bytes) + MULTIPART_ALLOWANCE
-    # No database transaction stays open while a large body streams in; the rows are read again afterwards.
-    db.session.rollback()
-    try:
-        batch = receive_upload(request, storage_for(current_app), policy)
-    except UploadRejected as error:
-        return _upload_failed(error, project, asset_request)
-    except RequestEntityTooLarge:
-        limit = current_app.config["MAX_UPLOAD_MB"]
-        too_large = UploadRejected(_l("That file is too large. Files can be at most %(mb)s MB.", mb=limit), status=413)
-        return _upload_failed(too_large, project, asset_request)
-    except CSRFError:
-        if _wants_json():
-            return jsonify(error=_("The page expired. Reload it and upload the files again.")), 400
-        raise
-    try:
-        with batch.discard_on_error():
-            files = service.add_files(current_user, project, asset_request, batch.files)
-            db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _upload_failed(error, project, asset_request)
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        return _upload_failed(Conflict(CHANGED_MEANWHILE), project, asset_request)
-    back = url_for("assets.show_request", request_id=asset_request.id) if asset_request else url_for("assets.index", project_id=project.id)
-    message = _("%(count)s file uploaded.", count=len(files)) if len(files) == 1 else _("%(count)s files uploaded.", count=len(files))
-    if _wants_json():
-        return jsonify(
-            message=message,
-            redirect=back,
-            files=[{"id": f.id, "name": f.original_name, "size": f.size, "url": url_for("assets.download", file_id=f.id)} for f in files],
-        ), 201
-    flash(message, "success")
-    return redirect(back)
+    upload = accept_upload(
+        UploadPolicy.for_app(current_app, extensions_for(kinds), prefix=service.STORAGE_PREFIX),
+        lambda files: service.add_files(current_user, project, asset_request, files),
+        check=lambda: service.check_upload_allowed(current_user, project, asset_request),
+        conflict=CHANGED_MEANWHILE,
+    )
+    if asset_request is not None:
+        back = url_for("assets.show_request", request_id=asset_request.id)
+        return upload_answer(upload, back=back, download="assets.download", page=lambda status: _request_page(asset_request, status=status))
+    back = url_for("assets.index", project_id=project.id)
+    return upload_answer(upload, back=back, download="assets.download", page=lambda status: _index_page(project, status=status))
 
 
 @bp.route("/assets/requests/<int:request_id>/files", methods=["POST"])

@@ -9,17 +9,13 @@ current), 422 for invalid input, 403 for a role that may not act — keeping wha
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import (
     admin_required,
@@ -36,22 +32,20 @@ from portal.deliverables import queries, review, service
 from portal.deliverables.forms import ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
 from portal.deliverables.links import links_text
 from portal.deliverables.review import CHANGED_MEANWHILE
-from portal.errors import Conflict, DomainError
 from portal.extensions import csrf, db
 from portal.models import ApprovalRule, Project, User
 from portal.models.deliverables import DecisionOutcome, Deliverable, DeliverableStatus, DeliverableVersion, VersionStatus
-from portal.storage import storage_for
+from portal.storage import delete_quietly
 from portal.storage.downloads import send_record, send_thumbnail
-from portal.storage.uploads import UploadPolicy, UploadRejected, drain_body, extensions_for, receive_upload
+from portal.storage.filetypes import extensions_for
+from portal.storage.upload_flow import accept_upload, upload_answer
+from portal.storage.uploads import UploadPolicy
 from portal.timeutil import project_today
 from portal.web import committing, require_button_form
 
-log = logging.getLogger(__name__)
-
 bp = Blueprint("deliverables", __name__)
 
-MULTIPART_ALLOWANCE = 1024 * 1024  # room for multipart headers, so a file of exactly the limit fits
-UPLOAD_KINDS = ["any"]  # a deliverable can be any kind of file the portal accepts (see portal.storage.uploads.KINDS)
+UPLOAD_KINDS = ["any"]  # a deliverable can be any kind of file the portal accepts (see portal.storage.filetypes.KINDS)
 SECTION_LIMIT = 5  # deliverables listed on the project page before "All deliverables"
 
 STATUS_LABELS = {
@@ -83,16 +77,6 @@ def _managed_or_404(deliverable_id: int) -> Deliverable:
     if not can_manage_project(current_user, deliverable.project):
         abort(404)
     return deliverable
-
-
-def _delete_stored(keys: list[str]) -> None:
-    """Delete stored objects after their rows are gone (best effort: a leftover is logged, never an error)."""
-    storage = storage_for(current_app)
-    for key in keys:
-        try:
-            storage.delete(key)
-        except Exception:  # noqa: BLE001 - keep deleting the others
-            log.exception("could not delete stored deliverable file %s", key)
 
 
 # --- Lists ----------------------------------------------------------------------------------
@@ -400,7 +384,7 @@ def discard_draft(deliverable_id: int):
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         keys = service.discard_draft(current_user, version)
     if saved.ok:
-        _delete_stored(keys)
+        delete_quietly(keys)
         flash(_("The draft is discarded."), "success")
     return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
 
@@ -421,7 +405,7 @@ def remove_file(deliverable_id: int, file_id: int):
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         keys = service.remove_file(current_user, target)
     if saved.ok:
-        _delete_stored(keys)
+        delete_quietly(keys)
         flash(_("%(name)s is removed from the draft.", name=target.original_name), "success")
     return redirect(url_for("deliverables.draft", deliverable_id=deliverable.id))
 
@@ -429,17 +413,8 @@ def remove_file(deliverable_id: int, file_id: int):
 # --- Uploads --------------------------------------------------------------------------------
 
 
-def _wants_json() -> bool:
-    """Tell whether the upload came from the page's script (which asks for JSON)."""
-    return request.accept_mimetypes.best == "application/json"
-
-
-def _upload_failed(error: DomainError, deliverable: Deliverable):
-    """Answer a refused upload: JSON for the script, else the draft page with the message."""
-    status = error.status
-    if _wants_json():
-        return jsonify(error=str(error.message)), status
-    flash(str(error.message), "danger")
+def _upload_failed(deliverable: Deliverable, status: int):
+    """Show the draft page again after a refused upload (the review page once no version is in preparation)."""
     db.session.expire_all()
     version = queries.draft_of(deliverable)
     if version is None:
@@ -453,47 +428,15 @@ def _upload_failed(error: DomainError, deliverable: Deliverable):
 def upload(deliverable_id: int):
     """Upload files to the version in preparation (streamed into storage, then recorded in one transaction)."""
     deliverable = _managed_or_404(deliverable_id)
-    try:
-        service.check_upload_allowed(current_user, deliverable)
-    except DomainError as error:
-        drain_body(request)
-        return _upload_failed(error, deliverable)
-    policy = UploadPolicy.for_app(current_app, extensions_for(UPLOAD_KINDS), prefix=service.STORAGE_PREFIX)
-    request.max_content_length = (current_app.config.get("MAX_CONTENT_LENGTH") or policy.max_bytes) + MULTIPART_ALLOWANCE
-    # No database transaction stays open while a large body streams in; the rows are read again afterwards.
-    db.session.rollback()
-    try:
-        batch = receive_upload(request, storage_for(current_app), policy)
-    except UploadRejected as error:
-        return _upload_failed(error, deliverable)
-    except RequestEntityTooLarge:
-        too_large = UploadRejected(_l("That file is too large. Files can be at most %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_MB"]), status=413)
-        return _upload_failed(too_large, deliverable)
-    except CSRFError:
-        if _wants_json():
-            return jsonify(error=_("The page expired. Reload it and upload the files again.")), 400
-        raise
-    try:
-        with batch.discard_on_error():
-            version = service.check_upload_allowed(current_user, deliverable)
-            files = service.add_files(current_user, version, batch.files)
-            db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _upload_failed(error, deliverable)
-    except IntegrityError:
-        db.session.rollback()
-        return _upload_failed(Conflict(CHANGED_MEANWHILE), deliverable)
+    outcome = accept_upload(
+        UploadPolicy.for_app(current_app, extensions_for(UPLOAD_KINDS), prefix=service.STORAGE_PREFIX),
+        # The draft is looked up again: the session was rolled back while the files streamed in.
+        lambda files: service.add_files(current_user, service.check_upload_allowed(current_user, deliverable), files),
+        check=lambda: service.check_upload_allowed(current_user, deliverable),
+        conflict=CHANGED_MEANWHILE,
+    )
     back = url_for("deliverables.draft", deliverable_id=deliverable.id)
-    message = _("%(count)s file uploaded.", count=len(files)) if len(files) == 1 else _("%(count)s files uploaded.", count=len(files))
-    if _wants_json():
-        return jsonify(
-            message=message,
-            redirect=back,
-            files=[{"id": f.id, "name": f.original_name, "size": f.size, "url": url_for("deliverables.download", file_id=f.id)} for f in files],
-        ), 201
-    flash(message, "success")
-    return redirect(back)
+    return upload_answer(outcome, back=back, download="deliverables.download", page=lambda status: _upload_failed(deliverable, status))
 
 
 # --- Downloads ------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class AssetRequest(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     instructions: Mapped[str] = mapped_column(Text, default="")
-    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of portal.storage.uploads.KINDS
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of portal.storage.filetypes.KINDS
     due_date: Mapped[date | None] = mapped_column(Date)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[AssetRequestStatus] = mapped_column(enum_column(AssetRequestStatus), default=AssetRequestStatus.OPEN)

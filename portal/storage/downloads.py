@@ -27,7 +27,8 @@ HTML, SVG, XML and script types are sent as ``application/octet-stream``.
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Literal, Protocol
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, request
@@ -35,7 +36,7 @@ from flask import Response, abort, current_app, request
 from portal.storage import storage_for
 from portal.storage.base import ObjectNotFound, Storage
 from portal.storage.images import thumbnail_content_type
-from portal.storage.uploads import ascii_filename, clean_filename
+from portal.storage.names import ascii_filename, clean_filename
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def safe_content_type(content_type: str) -> str:
     return base
 
 
-def _range(size: int, tag: str | None) -> tuple[int, int] | None | bool:
+def _range(size: int, tag: str | None) -> tuple[int, int] | Literal[False] | None:
     """Return the (start, end) asked for, None for the whole file, or False if unsatisfiable.
 
     ``tag`` is the unquoted strong ETag of the file.
@@ -140,7 +141,7 @@ def send_stored_file(
     start, end = wanted if wanted else (0, size - 1)
     length = end - start + 1 if size else 0
     if request.method == "HEAD" or length == 0:
-        body: object = []
+        body: Iterable[bytes] = []
     else:
         try:
             body = storage.iter_range(key, start, end)

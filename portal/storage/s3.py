@@ -176,7 +176,7 @@ class S3Storage:
     def open(self, key: str) -> BinaryIO:
         """Return the object as a seekable binary file (ranged GETs, buffered); the caller closes it."""
         size = self.size(key)
-        return io.BufferedReader(_S3Reader(self, check_key(key), size), buffer_size=self.chunk_size)  # type: ignore[return-value]
+        return io.BufferedReader(_S3Reader(self, check_key(key), size), buffer_size=self.chunk_size)
 
     def iter_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """Start the GET now (a missing object raises here) and return an iterator over its bytes."""

@@ -9,11 +9,12 @@ The rules (QUALITY.md, "Uploads"):
   not grow with the file's size.
 - **Size.** Each file may be at most :attr:`UploadPolicy.max_bytes` (``PORTAL_MAX_UPLOAD_MB``);
   the request as a whole is capped by Flask's ``MAX_CONTENT_LENGTH``. Too large → 413.
-- **Type.** The extension must be in the policy's allowlist (see :data:`KINDS`), and the
-  file's first bytes must match what that extension promises (:func:`sniff`), so a
+- **Type.** The extension must be in the policy's allowlist (see
+  :data:`~portal.storage.filetypes.KINDS`), and the file's first bytes must match what
+  that extension promises (:func:`~portal.storage.filetypes.sniff`), so a
   ``.png`` that is really HTML is refused. The stored content type comes from our own
   table, never from the browser.
-- **Names.** The browser's file name is cleaned (:func:`clean_filename`) and kept only
+- **Names.** The browser's file name is cleaned (:func:`~portal.storage.names.clean_filename`) and kept only
   as display metadata; storage keys are generated.
 - **Images.** Raster images are opened by Pillow under its pixel limit and get a
   thumbnail (:mod:`portal.storage.images`).
@@ -26,10 +27,11 @@ The rules (QUALITY.md, "Uploads"):
   After a successful parse, wrap the database work in :meth:`UploadBatch.discard_on_error`
   so a failing transaction deletes the stored objects too.
 
-Typical use in a view (the CSRF token is checked here because the body is not parsed
-by Flask-WTF; mark the view ``@csrf.exempt``)::
+The CSRF token is checked here because the body is not parsed by Flask-WTF: mark the
+view ``@csrf.exempt``. Views do not call :func:`receive_upload` directly but run the one
+upload flow of :mod:`portal.storage.upload_flow` (checks before the body, limits, the
+transaction recording the files, the answers)::
 
-    policy = UploadPolicy.for_app(current_app, extensions_for(["images"]), prefix="assets")
     batch = receive_upload(request, storage_for(current_app), policy)   # raises UploadRejected
     with batch.discard_on_error():
         service.add_files(current_user, thing, batch.files)
@@ -38,16 +40,12 @@ by Flask-WTF; mark the view ``@csrf.exempt``)::
 
 from __future__ import annotations
 
-import codecs
-import logging
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
@@ -57,14 +55,14 @@ from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, Mu
 from wtforms import ValidationError
 
 from portal.errors import DomainError
+from portal.storage import delete_quietly
 from portal.storage.base import CHUNK_SIZE, ObjectWriter, Storage, StoredFile
+from portal.storage.filetypes import FILE_TYPES, sniff
 from portal.storage.images import ImageRejected, inspect_image, max_pixels
-
-log = logging.getLogger(__name__)
+from portal.storage.names import clean_filename, extension_of
 
 HEAD_SIZE = 16 * 1024  # bytes kept from the start of each file for the magic-byte check
 MAX_FIELD_BYTES = 64 * 1024  # a non-file field (the CSRF token…) longer than this is refused
-MAX_NAME_LENGTH = 200  # characters of a display name
 
 
 # --- Errors -----------------------------------------------------------------------------
@@ -86,212 +84,6 @@ class UploadRejected(DomainError):
         self.fields: dict[str, str] = {}
 
 
-# --- File types and kinds ---------------------------------------------------------------
-
-
-def _starts(*signatures: bytes) -> Callable[[bytes], bool]:
-    return lambda head: head.startswith(signatures)
-
-
-def _riff(form: bytes) -> Callable[[bytes], bool]:
-    return lambda head: head[:4] == b"RIFF" and head[8:12] == form
-
-
-def _iso_media(head: bytes) -> bool:
-    """MP4/QuickTime family: a box type at offset 4 (``ftyp`` first, or QuickTime's older atoms)."""
-    return head[4:8] in {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-
-
-def _heif(head: bytes) -> bool:
-    return head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis", b"avif"}
-
-
-def _pdf(head: bytes) -> bool:
-    return b"%PDF-" in head[:1024]  # the spec allows a little junk before the header
-
-
-def _mp3(head: bytes) -> bool:
-    return head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
-
-
-_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<?php")
-_ALLOWED_CONTROL = {0x09, 0x0A, 0x0C, 0x0D, 0x1A, 0x1B}
-
-
-def _strip_bom(head: bytes) -> bytes:
-    return head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head
-
-
-def _text(head: bytes) -> bool:
-    """Plain text in any 8-bit or UTF encoding, and not an HTML page or a script in disguise."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
-    if any(byte < 0x20 and byte not in _ALLOWED_CONTROL for byte in head):
-        return False
-    return not _strip_bom(head).lstrip().lower().startswith(_HTML_MARKERS)
-
-
-def _svg(head: bytes) -> bool:
-    """An SVG document (XML text with an ``<svg`` element near the start)."""
-    if any(byte < 0x20 and byte not in _ALLOWED_CONTROL for byte in head):
-        return False
-    text = _strip_bom(head).lstrip().lower()
-    return text.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in text
-
-
-def _tar(head: bytes) -> bool:
-    return head[257:262] == b"ustar"
-
-
-@dataclass(frozen=True)
-class FileType:
-    """What an extension promises: its content type, how to recognise it, and Pillow's format if an image."""
-
-    content_type: str
-    sniff: Callable[[bytes], bool]
-    image_format: str | None = None  # raster images Pillow checks and thumbnails
-
-
-_ZIP = _starts(b"PK\x03\x04")
-_OLE = _starts(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
-_EBML = _starts(b"\x1a\x45\xdf\xa3")
-_MPEG_PS = _starts(b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")
-_POSTSCRIPT = _starts(b"%!PS", b"\xc5\xd0\xd3\xc6")
-_OOXML = "application/vnd.openxmlformats-officedocument."
-
-FILE_TYPES: dict[str, FileType] = {
-    # Images and design files.
-    "jpg": FileType("image/jpeg", _starts(b"\xff\xd8\xff"), "JPEG"),
-    "jpeg": FileType("image/jpeg", _starts(b"\xff\xd8\xff"), "JPEG"),
-    "png": FileType("image/png", _starts(b"\x89PNG\r\n\x1a\n"), "PNG"),
-    "gif": FileType("image/gif", _starts(b"GIF87a", b"GIF89a"), "GIF"),
-    "webp": FileType("image/webp", _riff(b"WEBP"), "WEBP"),
-    "tif": FileType("image/tiff", _starts(b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"), "TIFF"),
-    "tiff": FileType("image/tiff", _starts(b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"), "TIFF"),
-    "bmp": FileType("image/bmp", _starts(b"BM"), "BMP"),
-    "heic": FileType("image/heic", _heif),
-    "heif": FileType("image/heif", _heif),
-    "svg": FileType("image/svg+xml", _svg),
-    "eps": FileType("application/postscript", _POSTSCRIPT),
-    "ai": FileType("application/postscript", lambda head: _pdf(head) or _POSTSCRIPT(head)),
-    "psd": FileType("image/vnd.adobe.photoshop", _starts(b"8BPS")),
-    # Documents.
-    "pdf": FileType("application/pdf", _pdf),
-    "doc": FileType("application/msword", _OLE),
-    "docx": FileType(_OOXML + "wordprocessingml.document", _ZIP),
-    "xls": FileType("application/vnd.ms-excel", _OLE),
-    "xlsx": FileType(_OOXML + "spreadsheetml.sheet", _ZIP),
-    "ppt": FileType("application/vnd.ms-powerpoint", _OLE),
-    "pptx": FileType(_OOXML + "presentationml.presentation", _ZIP),
-    "odt": FileType("application/vnd.oasis.opendocument.text", _ZIP),
-    "ods": FileType("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
-    "odp": FileType("application/vnd.oasis.opendocument.presentation", _ZIP),
-    "rtf": FileType("application/rtf", _starts(b"{\\rtf")),
-    "txt": FileType("text/plain", _text),
-    "csv": FileType("text/csv", _text),
-    "md": FileType("text/markdown", _text),
-    # Video.
-    "mp4": FileType("video/mp4", _iso_media),
-    "m4v": FileType("video/x-m4v", _iso_media),
-    "mov": FileType("video/quicktime", _iso_media),
-    "webm": FileType("video/webm", _EBML),
-    "mkv": FileType("video/x-matroska", _EBML),
-    "avi": FileType("video/x-msvideo", _riff(b"AVI ")),
-    "mpg": FileType("video/mpeg", _MPEG_PS),
-    "mpeg": FileType("video/mpeg", _MPEG_PS),
-    # Archives.
-    "zip": FileType("application/zip", _ZIP),
-    "7z": FileType("application/x-7z-compressed", _starts(b"7z\xbc\xaf\x27\x1c")),
-    "rar": FileType("application/vnd.rar", _starts(b"Rar!\x1a\x07")),
-    "tar": FileType("application/x-tar", _tar),
-    "gz": FileType("application/gzip", _starts(b"\x1f\x8b")),
-    "tgz": FileType("application/gzip", _starts(b"\x1f\x8b")),
-    # Audio and fonts (accepted by "any").
-    "mp3": FileType("audio/mpeg", _mp3),
-    "wav": FileType("audio/wav", _riff(b"WAVE")),
-    "m4a": FileType("audio/mp4", _iso_media),
-    "ogg": FileType("audio/ogg", _starts(b"OggS")),
-    "flac": FileType("audio/flac", _starts(b"fLaC")),
-    "ttf": FileType("font/ttf", _starts(b"\x00\x01\x00\x00", b"true")),
-    "otf": FileType("font/otf", _starts(b"OTTO")),
-    "woff": FileType("font/woff", _starts(b"wOFF")),
-    "woff2": FileType("font/woff2", _starts(b"wOF2")),
-}
-
-# The kinds a request can accept, each an allowlist of extensions (documented for users
-# in the request form, which lists them).
-KINDS: dict[str, tuple[str, ...]] = {
-    "images": ("jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp", "heic", "heif", "svg", "eps", "ai", "psd"),
-    "documents": ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "txt", "csv", "md"),
-    "video": ("mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg"),
-    "archives": ("zip", "7z", "rar", "tar", "gz", "tgz"),
-}
-# "any" is every kind above plus audio and fonts: still an allowlist (no HTML, scripts or executables).
-KINDS["any"] = tuple(
-    dict.fromkeys([*(ext for exts in KINDS.values() for ext in exts), "mp3", "wav", "m4a", "ogg", "flac", "ttf", "otf", "woff", "woff2"])
-)
-
-KIND_LABELS = {
-    "images": _l("Images and design files"),
-    "documents": _l("Documents"),
-    "video": _l("Video"),
-    "archives": _l("Archives"),
-    "any": _l("Any file type"),
-}
-
-assert set(KIND_LABELS) == set(KINDS) and all(ext in FILE_TYPES for exts in KINDS.values() for ext in exts)
-
-
-def extensions_for(kinds: Iterable[str]) -> frozenset[str]:
-    """Return the allowed extensions of the given kinds (unknown kinds add nothing)."""
-    return frozenset(ext for kind in kinds for ext in KINDS.get(kind, ()))
-
-
-def sniff(extension: str, head: bytes) -> bool:
-    """Tell whether ``head`` (the file's first bytes) looks like a file of ``extension``."""
-    file_type = FILE_TYPES.get(extension)
-    return bool(file_type and head and file_type.sniff(head))
-
-
-# --- Names ------------------------------------------------------------------------------
-
-
-def clean_filename(raw: str | None) -> str:
-    """Return a browser-supplied file name made safe to display: base name only, no control,
-    format (bidi overrides, zero-width) or unassigned characters, at most 200 characters with
-    the extension kept. Never used as a path: storage keys are generated.
-    """
-    name = unicodedata.normalize("NFC", raw or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
-    name = " ".join(name.split()).strip(" .")
-    if len(name) > MAX_NAME_LENGTH:
-        stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 10 and stem:
-            name = f"{stem[: MAX_NAME_LENGTH - len(ext) - 1].rstrip()}.{ext}"
-        else:
-            name = name[:MAX_NAME_LENGTH]
-    return name or "file"
-
-
-def extension_of(name: str) -> str:
-    """Return the lower-case extension of a cleaned name ("" when it has none)."""
-    stem, dot, ext = name.rpartition(".")
-    return ext.lower() if dot and stem else ""
-
-
-def ascii_filename(name: str) -> str:
-    """Return an ASCII stand-in for ``name`` (for the plain ``filename=`` of Content-Disposition)."""
-    ext = extension_of(name)
-    stem = name[: -len(ext) - 1] if ext else name
-    decomposed = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    safe = " ".join(re.sub(r"[^A-Za-z0-9._() -]+", "_", decomposed).split()).strip(" ._")
-    if not re.search(r"[A-Za-z0-9]", safe):
-        safe = "download"
-    ext = re.sub(r"[^a-z0-9]+", "", ext)
-    return f"{safe[: MAX_NAME_LENGTH - len(ext) - 1]}.{ext}" if ext else safe[:MAX_NAME_LENGTH]
-
-
 # --- CSRF for bodies Flask-WTF does not parse -------------------------------------------
 
 
@@ -301,8 +93,6 @@ def check_csrf(token: str | None) -> None:
         validate_csrf(token)
     except ValidationError as error:
         raise CSRFError(error.args[0]) from None
-    from flask import request
-
     if request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True):
         if not request.referrer or not same_origin(request.referrer, f"https://{request.host}/"):
             raise CSRFError("The referrer does not match the host.")
@@ -377,11 +167,7 @@ class UploadBatch:
 
     def discard(self) -> None:
         """Delete every stored object of the batch (best effort: failures are logged)."""
-        for key in self.keys:
-            try:
-                self.storage.delete(key)
-            except Exception:  # noqa: BLE001 - keep deleting the others
-                log.exception("could not delete stored upload %s", key)
+        delete_quietly(self.keys, self.storage)
         self.files.clear()
 
     @contextmanager
@@ -420,6 +206,7 @@ class _FilePart:
         self.file_type = FILE_TYPES[self.extension]
 
     def feed(self, data: bytes) -> None:
+        """Write the next chunk of the file, refusing it once it is over the size limit or its head does not match."""
         if not data:
             return
         size = self.writer.size if self.writer else 0
@@ -438,6 +225,7 @@ class _FilePart:
         self.writer.write(data)
 
     def _sniff(self) -> None:
+        """Refuse the file unless its first bytes match what its extension promises."""
         self.sniffed = True
         if not sniff(self.extension, bytes(self.head)):
             raise UploadRejected(
@@ -450,6 +238,7 @@ class _FilePart:
             )
 
     def finish(self) -> ReceivedFile:
+        """Commit the stored object and, for an image, check its pixels and make its thumbnail."""
         if self.writer is None or self.writer.size == 0:
             raise UploadRejected(_l("%(name)s is empty. Choose the file again.", name=self.name), filename=self.name)
         if not self.sniffed:
@@ -483,6 +272,7 @@ class _FilePart:
         return received
 
     def abort(self) -> None:
+        """Drop what was written of a file that will not be kept."""
         if self.writer is not None:
             self.writer.abort()
 
@@ -565,13 +355,14 @@ def receive_upload(
                         batch.discard()
                 elif isinstance(event, Data):
                     if part is not None:
+                        current = part
                         try:
-                            part.feed(event.data)
+                            current.feed(event.data)
                             if not event.more_data:
-                                batch.files.append(part.finish())
+                                batch.files.append(current.finish())
                                 part = None
                         except UploadRejected as error:
-                            part.abort()
+                            current.abort()
                             part = None
                             refused = error
                             batch.discard()

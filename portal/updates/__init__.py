@@ -14,8 +14,11 @@ def init_app(app: Flask) -> None:
     from portal.updates.forms import ACK_LABELS
     from portal.weekly.facts import weekly_facts
 
-    app.register_blueprint(views.bp)
     app.jinja_env.globals["ack_labels"] = ACK_LABELS
+    # The routes of these modules join views.bp as they are imported: all of them before it is registered.
+    from portal.updates import attachments, comments, weekly_preview, writing  # noqa: F401
+
+    app.register_blueprint(views.bp)
     project_sections.add(app, "updates", Section("updates/_project_section.html", views.updates_section), order=20)
     weekly_facts.add(app, "manager_note", weekly.manager_note, order=15)
     weekly_facts.add(app, "manual_updates", weekly.manual_updates, order=20)

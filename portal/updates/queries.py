@@ -1,4 +1,4 @@
-"""Read models of updates for pages other than the feed."""
+"""Read models of updates: one update as the feed shows it, and for pages other than the feed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
+from portal.access import visible_updates
 from portal.extensions import db
-from portal.models import Update, UpdateStatus
+from portal.models import Update, UpdateStatus, User
+from portal.updates.service import FeedItem, feed
 
 
 def latest_updates(project_ids: Sequence[int]) -> dict[int, Update]:
@@ -24,3 +26,9 @@ def latest_updates(project_ids: Sequence[int]) -> dict[int, Update]:
     )
     rows = db.session.scalars(select(Update).join(ranked, ranked.c.id == Update.id).where(ranked.c.rank == 1))
     return {update.project_id: update for update in rows}
+
+
+def feed_item(viewer: User, update: Update) -> FeedItem:
+    """Return one update as ``viewer`` sees it in the feed, with all its comments."""
+    items, _more = feed(viewer, update.project, visible_updates(viewer, update.project).where(Update.id == update.id), limit=1, comments_each=None)
+    return items[0]

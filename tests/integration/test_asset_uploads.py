@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 
 from portal import activity
 from portal.assets import service
-from portal.assets import views as asset_views
 from portal.extensions import db
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus
-from portal.storage import storage_for
+from portal.storage import storage_for, upload_flow
 from tests.integration.asset_helpers import HTML, PDF, SVG, jpeg_bytes, png_bytes, stored_objects, upload
 
 
@@ -95,6 +94,20 @@ def test_without_a_csrf_token_nothing_is_stored(app, client_web, logo):
         content_type="multipart/form-data",
     )
     assert forged.status_code == 400
+    assert_nothing_kept(app)
+
+
+def test_the_page_script_is_told_when_the_page_expired(app, client_web, logo):
+    """A stale token from the page's script is a 400 with a message the upload list can show, nothing kept."""
+    response = client_web.request(
+        "POST",
+        f"/assets/requests/{logo.id}/files",
+        data={"files": (io.BytesIO(png_bytes()), "logo.png")},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json", "X-CSRFToken": "stale"},
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "The page expired. Reload it and upload the files again."}
     assert_nothing_kept(app)
 
 
@@ -229,7 +242,7 @@ def test_a_failing_transaction_deletes_the_stored_file(app, client_web, logo, mo
 
 def test_a_request_cancelled_during_the_upload_deletes_the_stored_file(app, client_web, world, logo, monkeypatch):
     """Staff cancel while the body streams in: the upload is refused with a clear 409 and its objects are deleted."""
-    real = asset_views.receive_upload
+    real = upload_flow.receive_upload
 
     def cancel_meanwhile(*args, **kwargs):
         batch = real(*args, **kwargs)
@@ -241,7 +254,7 @@ def test_a_request_cancelled_during_the_upload_deletes_the_stored_file(app, clie
             )
         return batch
 
-    monkeypatch.setattr(asset_views, "receive_upload", cancel_meanwhile)
+    monkeypatch.setattr(upload_flow, "receive_upload", cancel_meanwhile)
     response = upload(client_web, f"/assets/requests/{logo.id}/files", (png_bytes(), "logo.png"), json=True)
     assert response.status_code == 409
     assert "cancelled" in json.dumps(response.get_json())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal.storage.downloads import content_disposition, safe_content_type
-from portal.storage.uploads import FILE_TYPES, KINDS, ascii_filename, clean_filename, extension_of, extensions_for, sniff
+from portal.storage.filetypes import FILE_TYPES, KIND_LABELS, KINDS, extensions_for, sniff
+from portal.storage.names import ascii_filename, clean_filename, extension_of
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 SAMPLES = {
@@ -65,7 +66,7 @@ def test_content_that_does_not_match_the_extension_is_refused(extension, head):
 
 def test_every_kind_is_a_documented_allowlist_of_known_types():
     """Each kind lists extensions with a content type and a check; "any" is every other kind and more."""
-    assert set(KINDS) == {"images", "documents", "video", "archives", "any"}
+    assert set(KINDS) == {"images", "documents", "video", "archives", "any"} == set(KIND_LABELS)
     for kind, extensions in KINDS.items():
         assert extensions and all(ext in FILE_TYPES for ext in extensions), kind
     for kind in ("images", "documents", "video", "archives"):
