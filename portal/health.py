@@ -215,12 +215,11 @@ def judge(project: Project, signals: _Signals, today: date, now: datetime, rules
 
     reasons.sort(key=lambda r: -r.status.rank)  # stable: goals, then overdue, then silence within a status
     status = reasons[0].status if reasons else HealthStatus.ON_TRACK
-    good = (ProgressStatus.ON_TRACK, ProgressStatus.DONE)
     return Health(
         status=status,
         reasons=reasons,
         goals_total=len(signals.goal_statuses),
-        goals_on_track=sum(1 for s in signals.goal_statuses if s in good),
+        goals_on_track=sum(1 for s in signals.goal_statuses if s.on_plan),
         overdue=len(signals.overdue_since),
         last_update_at=signals.last_update_at,
     )

@@ -17,12 +17,13 @@ reality is worse than expected is bad news (kind ``expectation_slip``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from portal.charts import PlotBox, even_ticks, path_data
 from portal.extensions import db
 from portal.models import (
     AckChoice,
@@ -158,14 +159,15 @@ class ChartPoint:
 def chart_points(notes: list[ExpectationNote]) -> list[ChartPoint]:
     """Return the chart's points from weekly notes (any order): weeks with at least one measured line."""
     points = []
-    for note in sorted((n for n in notes if n.is_weekly and n.week_of), key=lambda n: n.week_of):
+    weekly = [(n.week_of, n) for n in notes if n.is_weekly and n.week_of]
+    for week_of, note in sorted(weekly, key=lambda pair: pair[0]):
         measured = [_measured(fact.get("params") or {}) for fact in note.facts or []]
         pairs = [pair for pair in measured if pair is not None]
         if not pairs:
             continue
         expected = sum(e for e, _ in pairs) / len(pairs)
         actual = sum(a for _, a in pairs) / len(pairs)
-        points.append(ChartPoint(note.week_of, f"{note.iso_year}-W{note.iso_week:02d}", expected, actual, len(pairs)))
+        points.append(ChartPoint(week_of, f"{note.iso_year}-W{note.iso_week:02d}", expected, actual, len(pairs)))
     return points
 
 
@@ -177,15 +179,9 @@ def _measured(params: dict[str, Any]) -> tuple[float, float] | None:
 
 
 @dataclass(frozen=True)
-class Chart:
-    """An SVG line chart laid out on the server (no script, no inline style)."""
+class Chart(PlotBox):
+    """The chart's plot box and what is drawn in it: percent of plan, week by week (no script, no inline style)."""
 
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
     y_max: float
     y_ticks: list[tuple[float, float]]  # (value, y)
     x_labels: list[tuple[float, str]]  # (x, label)
@@ -198,22 +194,27 @@ def layout_chart(points: list[ChartPoint], *, width: int = 640, height: int = 26
     """Return the chart's geometry for ``points``, or None when there is nothing to draw."""
     if not points:
         return None
-    left, top, right, bottom = 44, 12, 12, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
+    box = PlotBox.with_margins(width, height, left=44, right=12, top=12, bottom=36)
+    # The percent axis shows at least 0–100 % (the target) and grows in steps of 25 %.
     y_max = max(100.0, max(max(p.expected, p.actual) for p in points))
     y_max = float(int((y_max + 24.999) // 25 * 25))
-    step = plot_w / max(len(points) - 1, 1)
+    # One week per step; a single week sits in the middle.
+    x_scale = box.x_scale(0, len(points) - 1) if len(points) > 1 else box.x_scale(-1, 1)
+    y_scale = box.y_scale(0, y_max, clamp=True)
 
     def x(i: int) -> float:
-        return round(left + (i * step if len(points) > 1 else plot_w / 2), 1)
+        return round(x_scale(i), 1)
 
     def y(value: float) -> float:
-        return round(top + plot_h - max(min(value, y_max), 0) / y_max * plot_h, 1)
+        return round(y_scale(value), 1)
 
-    ticks = [(v, y(v)) for v in (y_max * f for f in (0, 0.25, 0.5, 0.75, 1))]
     every = max(1, len(points) // 8)
-    labels = [(x(i), p.label) for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1]
-    expected_path = " ".join(f"{'M' if i == 0 else 'L'}{x(i)},{y(p.expected)}" for i, p in enumerate(points))
-    actual_path = " ".join(f"{'M' if i == 0 else 'L'}{x(i)},{y(p.actual)}" for i, p in enumerate(points))
-    dots = [(x(i), y(p.expected), y(p.actual), p) for i, p in enumerate(points)]
-    return Chart(width, height, left, top, plot_w, plot_h, y_max, ticks, labels, expected_path, actual_path, dots)
+    return Chart(
+        **asdict(box),
+        y_max=y_max,
+        y_ticks=[(v, y(v)) for v in even_ticks(0, y_max, 4)],
+        x_labels=[(x(i), p.label) for i, p in enumerate(points) if i % every == 0 or i == len(points) - 1],
+        expected_path=path_data((x(i), y(p.expected)) for i, p in enumerate(points)),
+        actual_path=path_data((x(i), y(p.actual)) for i, p in enumerate(points)),
+        dots=[(x(i), y(p.expected), y(p.actual), p) for i, p in enumerate(points)],
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, or_, select
 from portal.attention import ClientItem, ClientScope, Deadline, Group, Item, StaffScope
 from portal.extensions import db
 from portal.goals.progress import ProgressStatus, statuses_for_projects
-from portal.goals.service import awaiting_signature
+from portal.goals.queries import awaiting_signature
 from portal.models import (
     AssumptionStatus,
     CloseOutcome,

@@ -1,6 +1,8 @@
 """The expected-vs-actual chart of a metric goal, drawn on the server as SVG.
 
-This module only computes geometry and labels (dates in the viewer's language);
+This module keeps what is the goal chart's own — its data (the agreed line, the
+check-ins, the target, today) and its labels (dates in the viewer's language) — and
+places them with the shared geometry of :mod:`portal.charts`.
 ``templates/goals/_chart.html`` draws it with CSS classes from ``static/css/app.css``
 (no inline styles, no script: the CSP forbids them), with a title, a description
 and a text summary for screen readers.
@@ -8,20 +10,18 @@ and a text summary for screen readers.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import format_date
 
+from portal.charts import PlotBox, nice_ticks, polyline_points
 from portal.goals.units import format_measure, format_number
 from portal.models import GoalCheckIn, GoalRevision, MeasureKind
 
-WIDTH = 640
-HEIGHT = 300
-LEFT, RIGHT, TOP, BOTTOM = 72, 20, 20, 48
+BOX = PlotBox.with_margins(640, 300, left=72, right=20, top=20, bottom=48)
 
 
 @dataclass(frozen=True)
@@ -42,51 +42,27 @@ class Point:
     label: str  # "12 Mar 2026: 1,050 visits"
 
 
-@dataclass
-class Chart:
-    """Everything the template needs to draw one goal's chart."""
+@dataclass(frozen=True)
+class Chart(PlotBox):
+    """Everything the template needs to draw one goal's chart: its plot box and what is drawn in it."""
 
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    right: int = WIDTH - RIGHT
-    top: int = TOP
-    bottom: int = HEIGHT - BOTTOM
-    expected: list[tuple[float, float]] = field(default_factory=list)
-    actual: list[Point] = field(default_factory=list)
-    x_ticks: list[Tick] = field(default_factory=list)
-    y_ticks: list[Tick] = field(default_factory=list)
-    today_x: float | None = None
-    today_anchor: str = "start"
-    target: Point | None = None
+    expected: list[tuple[float, float]]
+    actual: list[Point]
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    today_x: float | None
+    today_anchor: str  # where the "Today" label sits against its line: start | end
+    target: Point
 
     @property
     def expected_path(self) -> str:
         """Return the expected line as SVG polyline points."""
-        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.expected)
+        return polyline_points(self.expected)
 
     @property
     def actual_path(self) -> str:
         """Return the actual line as SVG polyline points."""
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.actual)
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Return round numbers spanning ``low``–``high`` (1, 2, 2.5 or 5 × a power of ten apart)."""
-    if high <= low:
-        high = low + 1
-    raw = (high - low) / max(count - 1, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    if ticks[-1] < high:
-        ticks.append(round(value, 10))
-    return ticks
+        return polyline_points((p.x, p.y) for p in self.actual)
 
 
 def _date_labels(days: list[date]) -> list[str]:
@@ -114,52 +90,53 @@ def build_chart(revision: GoalRevision, check_ins: Iterable[GoalCheckIn], today:
     for check_in in sorted(check_ins, key=lambda c: (c.measured_on, c.id or 0)):
         if check_in.value is not None:
             by_day[check_in.measured_on] = check_in
-    measured = sorted(by_day.items())
+    measured = [(day, c.value) for day, c in sorted(by_day.items()) if c.value is not None]
 
     start = min([revision.agreed_on, *by_day])
     end = max([revision.target_date, *by_day])
     if end <= start:
         end = start + timedelta(days=1)
-    values = [float(revision.baseline), float(revision.target), *(float(c.value) for _, c in measured if c.value is not None)]
-    y_ticks = nice_ticks(min(values), max(values))
-    y_low, y_high = y_ticks[0], y_ticks[-1]
-
-    chart = Chart()
     span_days = (end - start).days
+    values = [float(revision.baseline), float(revision.target), *(float(value) for _, value in measured)]
+    y_values = nice_ticks(min(values), max(values))
+    x_scale = BOX.x_scale(0, span_days)
+    y_scale = BOX.y_scale(y_values[0], y_values[-1])
 
     def x_of(day: date) -> float:
-        return chart.left + (chart.right - chart.left) * (day - start).days / span_days
+        return x_scale((day - start).days)
 
     def y_of(value: float | Decimal) -> float:
-        return chart.bottom - (chart.bottom - chart.top) * (float(value) - y_low) / (y_high - y_low)
+        return y_scale(float(value))
 
-    chart.y_ticks = [Tick(y_of(v), format_number(Decimal(str(v)))) for v in y_ticks]
     steps = min(5, span_days)
     days = sorted({start + timedelta(days=round(span_days * i / steps)) for i in range(steps + 1)})
     labels: dict[str, date] = {}
     for day, label in zip(days, _date_labels(days), strict=True):
         labels.setdefault(label, day)  # never the same label twice
-    chart.x_ticks = [Tick(x_of(day), label) for label, day in labels.items()]
-    if len(chart.x_ticks) > 1:
-        last = chart.x_ticks[-1]
-        chart.x_ticks[-1] = Tick(last.position, last.label, "end")
+    x_ticks = [Tick(x_of(day), label) for label, day in labels.items()]
+    if len(x_ticks) > 1:
+        x_ticks[-1] = Tick(x_ticks[-1].position, x_ticks[-1].label, "end")
 
-    chart.expected = [(x_of(revision.agreed_on), y_of(revision.baseline))]
+    expected = [(x_of(revision.agreed_on), y_of(revision.baseline))]
     if revision.target_date > revision.agreed_on:
-        chart.expected.append((x_of(revision.target_date), y_of(revision.target)))
+        expected.append((x_of(revision.target_date), y_of(revision.target)))
     if end > revision.target_date:
-        chart.expected.append((x_of(end), y_of(revision.target)))
-    chart.target = Point(
-        x_of(revision.target_date),
-        y_of(revision.target),
-        f"{format_date(revision.target_date, 'medium')}: {format_measure(revision.target, revision.unit)}",
+        expected.append((x_of(end), y_of(revision.target)))
+    today_x = x_of(today) if start <= today <= end else None
+    return Chart(
+        **asdict(BOX),
+        expected=expected,
+        actual=[
+            Point(x_of(day), y_of(value), f"{format_date(day, 'medium')}: {format_measure(value, revision.unit)}")
+            for day, value in measured
+        ],
+        x_ticks=x_ticks,
+        y_ticks=[Tick(y_of(v), format_number(Decimal(str(v)))) for v in y_values],
+        today_x=today_x,
+        today_anchor="end" if today_x is not None and today_x > (BOX.left + BOX.right) / 2 else "start",
+        target=Point(
+            x_of(revision.target_date),
+            y_of(revision.target),
+            f"{format_date(revision.target_date, 'medium')}: {format_measure(revision.target, revision.unit)}",
+        ),
     )
-    chart.actual = [
-        Point(x_of(day), y_of(c.value), f"{format_date(day, 'medium')}: {format_measure(c.value, revision.unit)}")
-        for day, c in measured
-        if c.value is not None
-    ]
-    if start <= today <= end:
-        chart.today_x = x_of(today)
-        chart.today_anchor = "end" if chart.today_x > (chart.left + chart.right) / 2 else "start"
-    return chart

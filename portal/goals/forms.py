@@ -18,7 +18,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from portal.goals import service
+from portal.goals.terms import (
+    MAX_ASSUMPTION_LENGTH,
+    MAX_ASSUMPTIONS,
+    MAX_METRIC_NAME,
+    MAX_TEXT,
+    MAX_TITLE,
+    Terms,
+)
 from portal.goals.units import (
     NumberError,
     input_value,
@@ -99,10 +106,10 @@ class GoalTermsForm(FlaskForm):
 
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(_l("Give the goal a title.")), Length(max=service.MAX_TITLE)],
+        validators=[DataRequired(_l("Give the goal a title.")), Length(max=MAX_TITLE)],
         description=_l("What you want to reach, in a few words."),
     )
-    why = TextAreaField(_l("Why it matters"), validators=[Length(max=service.MAX_TEXT)])
+    why = TextAreaField(_l("Why it matters"), validators=[Length(max=MAX_TEXT)])
     measure = ChoiceRadioField(
         _l("How success is measured"),
         choices=[(kind.value, label) for kind, label in MEASURE_LABELS.items()],
@@ -110,14 +117,14 @@ class GoalTermsForm(FlaskForm):
         invalid_message=_l("Choose how success is measured."),
     )
     metric_name = StringField(
-        _l("Metric"), validators=[Length(max=service.MAX_METRIC_NAME)], description=_l("For example: Online orders per month.")
+        _l("Metric"), validators=[Length(max=MAX_METRIC_NAME)], description=_l("For example: Online orders per month.")
     )
     baseline = NumberField(_l("Baseline"), description=_l("Where the metric stands today."), render_kw={"inputmode": "decimal"})
     target = NumberField(_l("Target"), description=_l("Where it should be on the target date."), render_kw={"inputmode": "decimal"})
     unit = SelectField(_l("Unit"), validate_choice=False)  # choices set per request; checked in validate_unit
     done_when = TextAreaField(
         _l("Done when"),
-        validators=[Length(max=service.MAX_TEXT)],
+        validators=[Length(max=MAX_TEXT)],
         description=_l("For example: The new checkout is live for every customer."),
     )
     target_date = LocalDateField(_l("Target date"), validators=[InputRequired(_l("Enter the target date."))])
@@ -166,14 +173,14 @@ class GoalTermsForm(FlaskForm):
 
     def validate_assumptions(self, field: TextAreaField) -> None:
         lines = [line for line in (field.data or "").splitlines() if line.strip()]
-        if len(lines) > service.MAX_ASSUMPTIONS:
-            raise ValidationError(_l("Write at most %(num)d assumptions.", num=service.MAX_ASSUMPTIONS))
-        if any(len(line.strip()) > service.MAX_ASSUMPTION_LENGTH for line in lines):
-            raise ValidationError(_l("Keep each assumption under %(num)d characters.", num=service.MAX_ASSUMPTION_LENGTH))
+        if len(lines) > MAX_ASSUMPTIONS:
+            raise ValidationError(_l("Write at most %(num)d assumptions.", num=MAX_ASSUMPTIONS))
+        if any(len(line.strip()) > MAX_ASSUMPTION_LENGTH for line in lines):
+            raise ValidationError(_l("Keep each assumption under %(num)d characters.", num=MAX_ASSUMPTION_LENGTH))
 
-    def terms(self) -> service.Terms:
+    def terms(self) -> Terms:
         """Return what the form proposes, for the service."""
-        return service.Terms(
+        return Terms(
             title=self.title.data or "",
             why=self.why.data or "",
             measure=MeasureKind(self.measure.data),
@@ -186,7 +193,7 @@ class GoalTermsForm(FlaskForm):
             assumptions=(self.assumptions.data or "").splitlines(),
         )
 
-    def fill(self, terms: service.Terms) -> None:
+    def fill(self, terms: Terms) -> None:
         """Show ``terms`` in the form (for a counter-proposal starting from the current revision)."""
         self.title.data = terms.title
         self.why.data = terms.why
@@ -210,7 +217,7 @@ class ReviseGoalForm(GoalTermsForm):
     revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     note = TextAreaField(
         _l("What changed and why"),
-        validators=[Length(max=service.MAX_TEXT)],
+        validators=[Length(max=MAX_TEXT)],
         description=_l("Shown in the revision history and in the email to the other side."),
     )
 
@@ -227,7 +234,7 @@ class DeclineForm(FlaskForm):
     revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     reason = TextAreaField(
         _l("Why do you decline?"),
-        validators=[DataRequired(_l("Say why you decline, so the other side can answer.")), Length(max=service.MAX_TEXT)],
+        validators=[DataRequired(_l("Say why you decline, so the other side can answer.")), Length(max=MAX_TEXT)],
     )
 
 
@@ -239,7 +246,7 @@ class AssumptionAnswerForm(FlaskForm):
         choices=[("confirmed", _l("Confirm: this holds")), ("denied", _l("Deny: this does not hold"))],
         invalid_message=_l("Choose confirm or deny."),
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=service.MAX_TEXT)], description=_l("Needed when you deny."))
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_TEXT)], description=_l("Needed when you deny."))
 
     def validate_note(self, field: TextAreaField) -> None:
         if self.answer.data == "denied" and not (field.data or "").strip():
@@ -254,7 +261,7 @@ class CheckInForm(FlaskForm):
     done = ChoiceRadioField(
         _l("Is it done?"), choices=[("yes", _l("Done")), ("no", _l("Not done yet"))], invalid_message=_l("Say whether it is done.")
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=service.MAX_TEXT)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_TEXT)])
 
     def __init__(self, *args, measure: MeasureKind, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -278,7 +285,7 @@ class CommentForm(FlaskForm):
     """Write in a goal's conversation."""
 
     body = TextAreaField(
-        _l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=service.MAX_TEXT)]
+        _l("Message"), validators=[DataRequired(_l("Write a message first.")), Length(max=MAX_TEXT)]
     )
 
 
@@ -286,10 +293,10 @@ class CloseGoalForm(FlaskForm):
     """Close a goal: achieved, missed (reason and impact on the client) or dropped (reason)."""
 
     outcome = ChoiceRadioField(_l("Outcome"), invalid_message=_l("Choose how the goal ends."))
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=service.MAX_TEXT)], description=_l("Needed when the goal was missed or dropped."))
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=MAX_TEXT)], description=_l("Needed when the goal was missed or dropped."))
     impact = TextAreaField(
         _l("How does this affect the client?"),
-        validators=[Length(max=service.MAX_TEXT)],
+        validators=[Length(max=MAX_TEXT)],
         description=_l("Needed when the goal was missed."),
     )
 

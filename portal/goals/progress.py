@@ -69,6 +69,11 @@ class ProgressStatus(enum.StrEnum):
         """Tell whether this status is bad news that should lead a report."""
         return self in (ProgressStatus.AT_RISK, ProgressStatus.OFF_TRACK, ProgressStatus.MISSED)
 
+    @property
+    def on_plan(self) -> bool:
+        """Tell whether the goal is where its plan wants it: on track (or ahead), or done."""
+        return self in (ProgressStatus.ON_TRACK, ProgressStatus.DONE)
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -120,20 +125,53 @@ class GoalProgress:
         """Tell whether the actual value trails the plan at all."""
         return self.behind_percent is not None and self.behind_percent > 0
 
+    @property
+    def is_ahead(self) -> bool:
+        """Tell whether the actual value is further along than the plan expects."""
+        return self.behind_percent is not None and self.behind_percent < 0
+
 
 def expected_value(revision: GoalRevision, on: date) -> Decimal | None:
     """Return the value ``revision`` expects on ``on``: the straight line from baseline at agreement to target."""
     if revision.measure is not MeasureKind.METRIC or revision.baseline is None or revision.target is None:
         return None
-    start = revision.agreed_on
+    return _expected(revision.baseline, revision.target, revision.agreed_on, revision.target_date, on)
+
+
+def percent_of_planned_change(amount: Decimal, baseline: Decimal, target: Decimal) -> Decimal:
+    """Return ``amount`` (in the goal's unit) as a percentage of the planned change, positive in its direction.
+
+    ``actual − baseline`` gives how far the goal has come towards its target (100 = there);
+    ``expected − actual`` how far it is behind plan (negative when ahead).
+    """
+    planned = target - baseline
+    span = abs(planned) or Decimal(1)  # a service rule keeps target ≠ baseline; never divide by zero
+    direction = Decimal(1) if planned >= 0 else Decimal(-1)
+    return amount * direction / span * _HUNDRED
+
+
+def _expected(baseline: Decimal, target: Decimal, start: date | None, target_date: date, on: date) -> Decimal:
+    """Return the straight line's value on ``on``: ``baseline`` until ``start``, ``target`` from ``target_date``."""
     if start is None or on <= start:
-        return revision.baseline
-    if on >= revision.target_date or revision.target_date <= start:
-        return revision.target
+        return baseline
+    if on >= target_date or target_date <= start:
+        return target
     elapsed = Decimal((on - start).days)
-    span = Decimal((revision.target_date - start).days)
-    value = revision.baseline + (revision.target - revision.baseline) * elapsed / span
+    span = Decimal((target_date - start).days)
+    value = baseline + (target - baseline) * elapsed / span
     return value.quantize(_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _verdict(
+    expected: Decimal, actual: Decimal, baseline: Decimal, target: Decimal, thresholds: Thresholds
+) -> tuple[Decimal, ProgressStatus]:
+    """Return how far behind plan ``actual`` is (percent of the planned change) and the status that makes."""
+    behind = percent_of_planned_change(expected - actual, baseline, target).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    if behind > thresholds.off_track:
+        return behind, ProgressStatus.OFF_TRACK
+    if behind > thresholds.at_risk:
+        return behind, ProgressStatus.AT_RISK
+    return behind, ProgressStatus.ON_TRACK
 
 
 _CLOSED = {
@@ -168,24 +206,14 @@ def compute_progress(
         return GoalProgress(
             on=on, status=_CLOSED.get(state, ProgressStatus.NO_DATA), expected=expected, revision=revision
         )
-    planned = revision.target - revision.baseline
-    span = abs(planned) or Decimal(1)  # a service rule keeps target ≠ baseline; never divide by zero
-    direction = Decimal(1) if planned >= 0 else Decimal(-1)
-    variance = actual - expected
-    behind_percent = ((expected - actual) * direction / span * _HUNDRED).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    if behind_percent > thresholds.off_track:
-        status = ProgressStatus.OFF_TRACK
-    elif behind_percent > thresholds.at_risk:
-        status = ProgressStatus.AT_RISK
-    else:
-        status = ProgressStatus.ON_TRACK
-    complete = (actual - revision.baseline) * direction / span * _HUNDRED
+    behind_percent, status = _verdict(expected, actual, revision.baseline, revision.target, thresholds)
+    complete = percent_of_planned_change(actual - revision.baseline, revision.baseline, revision.target)
     return GoalProgress(
         on=on,
         status=_CLOSED.get(state, status),
         expected=expected,
         actual=actual,
-        variance=variance,
+        variance=actual - expected,
         behind_percent=behind_percent,
         percent_complete=int(max(Decimal(0), min(_HUNDRED, complete)).to_integral_value(rounding=ROUND_HALF_UP)),
         measured_on=measured_on,
@@ -291,29 +319,11 @@ def _status_of(
         return closed or ProgressStatus.NOT_AGREED, None
     if measure is MeasureKind.DONE_WHEN:
         return closed or (ProgressStatus.DONE if has_check_in and done else ProgressStatus.NOT_DONE), None
-    if actual is None or baseline is None or target is None:
-        # No measurement yet. (A metric revision always has both ends; compute_progress asserts it.)
+    if actual is None or baseline is None or target is None or target_date is None:
+        # No measurement yet. (A metric revision always has both ends and a date; compute_progress asserts it.)
         return closed or ProgressStatus.NO_DATA, None
-    # expected_value(), inlined
-    if start is None or on <= start:
-        expected = baseline
-    elif on >= target_date or target_date <= start:
-        expected = target
-    else:
-        expected = (baseline + (target - baseline) * Decimal((on - start).days) / Decimal((target_date - start).days)).quantize(
-            _PLACES, rounding=ROUND_HALF_UP
-        )
-    planned = target - baseline
-    span = abs(planned) or Decimal(1)
-    gap = expected - actual if planned >= 0 else actual - expected
-    behind = (gap / span * _HUNDRED).quantize(_TENTH, rounding=ROUND_HALF_UP)
-    if closed:
-        return closed, behind
-    if behind > thresholds.off_track:
-        return ProgressStatus.OFF_TRACK, behind
-    if behind > thresholds.at_risk:
-        return ProgressStatus.AT_RISK, behind
-    return ProgressStatus.ON_TRACK, behind
+    behind, status = _verdict(_expected(baseline, target, start, target_date, on), actual, baseline, target, thresholds)
+    return closed or status, behind
 
 
 def statuses_for_projects(

@@ -2,6 +2,8 @@
 
 Every function takes the actor explicitly, adds rows, writes an activity event and
 queues emails to the other side in the caller's transaction; the caller commits once.
+What the terms may say is checked in :mod:`portal.goals.terms`, the emails are queued
+by :mod:`portal.goals.notifications`, and the pages read through :mod:`portal.goals.queries`.
 
 Two sides act on a goal: the **agency** (the project's account manager or an admin)
 and the **client** (a client approver of the project). Other client members read
@@ -13,30 +15,24 @@ of two simultaneous decisions one wins and the other gets a Conflict.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import activity
 from portal.access import can_manage_project
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
-from portal.goals.progress import (
-    GoalProgress,
-    ProgressStatus,
-    goal_progress,
-    progress_for,
-)
-from portal.goals.units import MAX_ABS_VALUE, is_unit
+from portal.goals.notifications import notify
+from portal.goals.progress import goal_progress
+from portal.goals.terms import MAX_TEXT, TERM_FIELDS, Terms, check_terms
+from portal.goals.units import MAX_ABS_VALUE
 from portal.models import (
+    ActivityEvent,
     AssumptionStatus,
     CloseOutcome,
     ClosureStatus,
@@ -54,18 +50,7 @@ from portal.models import (
     Side,
     User,
 )
-from portal.notify.service import queue_email
-from portal.urls import portal_url
 from portal.timeutil import project_today, utcnow
-
-MAX_ASSUMPTIONS = 20
-MAX_ASSUMPTION_LENGTH = 500
-MAX_TEXT = 4000
-MAX_TITLE = 200
-MAX_METRIC_NAME = 120
-
-# The fields of a revision that make up the terms, in the order the history shows them.
-TERM_FIELDS = ("title", "why", "measure", "metric_name", "baseline", "target", "unit", "done_when", "target_date")
 
 
 # --- Who is who ------------------------------------------------------------------
@@ -91,6 +76,7 @@ def is_participant(user: User, project: Project) -> bool:
 
 
 def _require_side(actor: User, project: Project) -> Side:
+    """Return the side ``actor`` acts for on ``project``, or refuse with NotAllowed saying why not."""
     if not actor.active:
         raise NotAllowed(_l("Your account is not active."))
     side = side_of(actor, project)
@@ -102,109 +88,15 @@ def _require_side(actor: User, project: Project) -> Side:
 
 
 def _require_open(goal: Goal) -> None:
+    """Refuse any change to a closed goal or to a goal of an archived project."""
     if goal.state.is_closed:
         raise DomainError(_l("This goal is closed: it can no longer change."))
     if goal.project.is_archived:
         raise DomainError(_l("This project is archived: its goals can no longer change."))
 
 
-# --- Terms -------------------------------------------------------------------------
-
-
-@dataclass
-class Terms:
-    """What a revision proposes; built from a form, checked here before it is stored."""
-
-    title: str
-    target_date: date | None
-    measure: MeasureKind = MeasureKind.METRIC
-    why: str = ""
-    metric_name: str = ""
-    baseline: Decimal | None = None
-    target: Decimal | None = None
-    unit: str = ""
-    done_when: str = ""
-    assumptions: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, revision: GoalRevision, assumptions: list[str]) -> Terms:
-        """Return the terms of a stored ``revision`` with its ``assumptions``."""
-        return cls(**{name: getattr(revision, name) for name in TERM_FIELDS}, assumptions=list(assumptions))
-
-    def normalised(self) -> Terms:
-        """Return a copy with text trimmed and the fields of the other kind of measure emptied."""
-        metric = self.measure is MeasureKind.METRIC
-        seen: set[str] = set()
-        assumptions = []
-        for line in self.assumptions:
-            text = " ".join(line.split())
-            if text and text.casefold() not in seen:
-                seen.add(text.casefold())
-                assumptions.append(text)
-        return Terms(
-            title=" ".join(self.title.split()),
-            target_date=self.target_date,
-            measure=self.measure,
-            why=self.why.strip(),
-            metric_name=" ".join(self.metric_name.split()) if metric else "",
-            baseline=self.baseline if metric else None,
-            target=self.target if metric else None,
-            unit=(self.unit or "").strip() if metric else "",
-            done_when=self.done_when.strip() if not metric else "",
-            assumptions=assumptions,
-        )
-
-    def same_as(self, other: Terms) -> bool:
-        """Tell whether both say the same thing (numbers compared by value)."""
-        a, b = self.normalised(), other.normalised()
-        return all(getattr(a, n) == getattr(b, n) for n in TERM_FIELDS) and a.assumptions == b.assumptions
-
-
-def check_terms(terms: Terms, today: date) -> Terms:
-    """Return the normalised terms, or raise a DomainError naming the first field that is wrong."""
-    t = terms.normalised()
-    if not t.title:
-        raise DomainError(_l("Give the goal a title."), field="title")
-    if len(t.title) > MAX_TITLE:
-        raise DomainError(_l("Keep the title under %(num)d characters.", num=MAX_TITLE), field="title")
-    if len(t.why) > MAX_TEXT:
-        raise DomainError(_l("Keep this under %(num)d characters.", num=MAX_TEXT), field="why")
-    if t.measure is MeasureKind.METRIC:
-        if not t.metric_name:
-            raise DomainError(_l("Name the metric, for example “Online orders per month”."), field="metric_name")
-        if len(t.metric_name) > MAX_METRIC_NAME:
-            raise DomainError(_l("Keep the metric's name under %(num)d characters.", num=MAX_METRIC_NAME), field="metric_name")
-        for name in ("baseline", "target"):
-            value = getattr(t, name)
-            if value is None:
-                raise DomainError(_l("Enter a number."), field=name)
-            if not value.is_finite() or abs(value) >= MAX_ABS_VALUE:
-                raise DomainError(_l("Enter a number below one trillion."), field=name)
-        if t.baseline == t.target:
-            raise DomainError(
-                _l("The target must differ from the baseline. To keep a level, use a “done when” statement."), field="target"
-            )
-        if not is_unit(t.unit):
-            raise DomainError(_l("Choose a unit from the list."), field="unit")
-    else:
-        if not t.done_when:
-            raise DomainError(_l("Say when the goal counts as done."), field="done_when")
-        if len(t.done_when) > MAX_TEXT:
-            raise DomainError(_l("Keep this under %(num)d characters.", num=MAX_TEXT), field="done_when")
-    if t.target_date is None:
-        raise DomainError(_l("Enter the target date."), field="target_date")
-    if t.target_date < today:
-        raise DomainError(_l("The target date cannot be in the past."), field="target_date")
-    if len(t.assumptions) > MAX_ASSUMPTIONS:
-        raise DomainError(_l("Write at most %(num)d assumptions.", num=MAX_ASSUMPTIONS), field="assumptions")
-    if any(len(a) > MAX_ASSUMPTION_LENGTH for a in t.assumptions):
-        raise DomainError(
-            _l("Keep each assumption under %(num)d characters.", num=MAX_ASSUMPTION_LENGTH), field="assumptions"
-        )
-    return t
-
-
 def _new_revision(goal: Goal, number: int, terms: Terms, actor: User, side: Side, note: str) -> GoalRevision:
+    """Add revision ``number`` with ``terms``, signed by the proposer's side."""
     revision = GoalRevision(
         goal=goal,
         number=number,
@@ -219,10 +111,16 @@ def _new_revision(goal: Goal, number: int, terms: Terms, actor: User, side: Side
     return revision
 
 
+def _record(actor: User, verb: str, goal: Goal, **data: Any) -> ActivityEvent:
+    """Add the activity event of ``actor`` doing ``verb`` to ``goal``."""
+    return activity.record(actor, verb, goal, project=goal.project, data=data)
+
+
 # --- Concurrency -------------------------------------------------------------------
 
 
 def _stale(current: int | None) -> Conflict:
+    """Return the Conflict that names the revision now current."""
     return Conflict(
         _l(
             "This goal changed in the meantime: revision %(number)s is now the current one. Read it, then decide again.",
@@ -255,53 +153,6 @@ def _current(goal: Goal, seen: int) -> GoalRevision:
     return goal.current_revision
 
 
-# --- Emails ------------------------------------------------------------------------
-
-
-def _audience(goal: Goal, to: Side, *, approvers_only: bool) -> list[User]:
-    """Return the people of side ``to`` who want activity emails."""
-    project = goal.project
-    if to is Side.AGENCY:
-        people = [project.manager]
-    else:
-        people = [m.user for m in project.members if m.is_approver or not approvers_only]
-    return [p for p in people if p.active and p.notify_activity]
-
-
-def _notify(
-    goal: Goal,
-    actor: User,
-    to: Side,
-    *,
-    kind: str,
-    key: str,
-    template: str,
-    approvers_only: bool = True,
-    **context: Any,
-) -> None:
-    """Queue one email per person of side ``to``, each in their language, once per ``key``."""
-    link = portal_url("goals.show", goal_id=goal.id)
-    for person in _audience(goal, to, approvers_only=approvers_only):
-        if person.id == actor.id:
-            continue
-        queue_email(
-            person,
-            kind=kind,
-            key=f"{key}:to:{person.id}",
-            template=template,
-            goal=goal,
-            project=goal.project,
-            actor=actor,
-            link=link,
-            can_sign=to is Side.AGENCY or any(m.user_id == person.id and m.is_approver for m in goal.project.members),
-            **context,
-        )
-
-
-def _record(actor: User, verb: str, goal: Goal, **data: Any):
-    return activity.record(actor, verb, goal, project=goal.project, data=data)
-
-
 # --- Proposing and agreeing --------------------------------------------------------
 
 
@@ -318,7 +169,7 @@ def propose_goal(actor: User, project: Project, terms: Terms, *, today: date | N
         db.session.add(GoalAssumption(goal=goal, text=text, side=side, added_in=1))
     db.session.flush()
     _record(actor, "goal.proposed", goal, revision=1, side=side.value, title=revision.title)
-    _notify(goal, actor, side.other, kind="goal_proposed", key=f"goal:{goal.id}:r1:proposed", template="emails/goal_proposed.html", revision=revision)
+    notify(goal, actor, side.other, kind="goal_proposed", key=f"goal:{goal.id}:r1:proposed", template="emails/goal_proposed.html", revision=revision)
     return goal
 
 
@@ -355,7 +206,7 @@ def revise_goal(
         goal.state = GoalState.PROPOSED
     db.session.flush()
     _record(actor, "goal.revised", goal, revision=number, side=side.value, previous=current.number)
-    _notify(
+    notify(
         goal,
         actor,
         side.other,
@@ -393,7 +244,7 @@ def sign_revision(actor: User, goal: Goal, *, seen: int) -> GoalSignature:
         goal.state = GoalState.AGREED
     db.session.flush()
     _record(actor, "goal.agreed" if agreed else "goal.signed", goal, revision=revision.number, side=side.value)
-    _notify(
+    notify(
         goal,
         actor,
         side.other,
@@ -433,7 +284,7 @@ def decline_revision(actor: User, goal: Goal, *, seen: int, reason: str) -> Goal
         goal.state = GoalState.DECLINED
     db.session.flush()
     _record(actor, "goal.declined", goal, revision=revision.number, side=side.value)
-    _notify(
+    notify(
         goal,
         actor,
         side.other,
@@ -469,7 +320,7 @@ def answer_assumption(actor: User, assumption: GoalAssumption, *, confirmed: boo
     assumption.answered_at = utcnow()
     event = _record(actor, "goal.assumption_answered", goal, assumption=assumption.id, answer=assumption.status.value)
     db.session.flush()
-    _notify(
+    notify(
         goal,
         actor,
         side.other,
@@ -536,7 +387,7 @@ def record_check_in(
     db.session.add(check_in)
     db.session.flush()
     _record(actor, "goal.checked_in", goal, check_in=check_in.id, on=measured_on.isoformat())
-    _notify(
+    notify(
         goal,
         actor,
         Side.CLIENT,
@@ -569,7 +420,7 @@ def add_comment(actor: User, goal: Goal, body: str) -> GoalComment:
     _record(actor, "goal.commented", goal, comment=comment.id)
     # The other side hears of it: every client member (not only approvers) or the manager.
     to = Side.CLIENT if actor.is_staff else Side.AGENCY
-    _notify(
+    notify(
         goal,
         actor,
         to,
@@ -587,6 +438,7 @@ def add_comment(actor: User, goal: Goal, body: str) -> GoalComment:
 
 
 def _finish(goal: Goal, outcome: CloseOutcome) -> None:
+    """Close ``goal`` with ``outcome`` now."""
     goal.state = GoalState(outcome.value)
     goal.closed_at = utcnow()
 
@@ -628,7 +480,7 @@ def close_goal(actor: User, goal: Goal, *, outcome: CloseOutcome, reason: str = 
         _finish(goal, outcome)
     db.session.flush()
     _record(actor, "goal.closed" if immediate else "goal.close_proposed", goal, outcome=outcome.value, closure=closure.id)
-    _notify(
+    notify(
         goal,
         actor,
         side.other,
@@ -658,7 +510,7 @@ def answer_closure(actor: User, closure: GoalClosure, *, accept: bool) -> GoalCl
         _finish(goal, closure.outcome)
     db.session.flush()
     _record(actor, "goal.closed" if accept else "goal.closure_rejected", goal, outcome=closure.outcome.value, closure=closure.id)
-    _notify(
+    notify(
         goal,
         actor,
         side.other,
@@ -669,183 +521,3 @@ def answer_closure(actor: User, closure: GoalClosure, *, accept: bool) -> GoalCl
         closure=closure,
     )
     return closure
-
-
-# --- Reading -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One term that differs between two revisions."""
-
-    name: str
-    old: Any
-    new: Any
-
-
-def changes(previous: GoalRevision | None, revision: GoalRevision) -> list[FieldChange]:
-    """Return the terms ``revision`` changed compared with ``previous`` (all of them for the first)."""
-    result = []
-    for name in TERM_FIELDS:
-        new = getattr(revision, name)
-        old = getattr(previous, name) if previous is not None else None
-        if previous is None:
-            if new not in (None, ""):
-                result.append(FieldChange(name, None, new))
-        elif old != new:
-            result.append(FieldChange(name, old, new))
-    return result
-
-
-def assumption_changes(goal: Goal, number: int) -> tuple[list[GoalAssumption], list[GoalAssumption]]:
-    """Return the assumptions revision ``number`` added and the ones it withdrew."""
-    added = [a for a in goal.assumptions if a.added_in == number]
-    removed = [a for a in goal.assumptions if a.removed_in == number]
-    return added, removed
-
-
-def missing_sides(revision: GoalRevision) -> list[Side]:
-    """Return the sides that have not signed ``revision`` yet."""
-    return [side for side in (Side.AGENCY, Side.CLIENT) if revision.signature(side) is None]
-
-
-# --- Lists -------------------------------------------------------------------------
-
-
-class Group(enum.StrEnum):
-    """Where a goal appears in lists, in the order lists show them (bad news first within "in progress")."""
-
-    WAITING = "waiting"  # proposed, waiting for a signature
-    IN_PROGRESS = "in_progress"  # agreed (a change may be pending)
-    DECLINED = "declined"
-    CLOSED = "closed"
-
-
-_SEVERITY = {
-    ProgressStatus.OFF_TRACK: 0,
-    ProgressStatus.AT_RISK: 1,
-    ProgressStatus.NO_DATA: 2,
-    ProgressStatus.NOT_DONE: 3,
-    ProgressStatus.ON_TRACK: 4,
-    ProgressStatus.DONE: 5,
-}
-
-
-@dataclass(frozen=True)
-class GoalRow:
-    """What a list shows about one goal, loaded for many goals at once."""
-
-    goal: Goal
-    current: GoalRevision
-    agreed: GoalRevision | None
-    progress: GoalProgress
-    waiting_for: list[Side]  # sides still to sign the latest proposal
-    unconfirmed: int  # active assumptions not confirmed (open or denied)
-    denied: int
-    closure_pending: bool
-
-    @property
-    def terms(self) -> GoalRevision:
-        """Return the terms in force, else the latest proposal."""
-        return self.agreed or self.current
-
-    @property
-    def change_pending(self) -> bool:
-        """Tell whether newer terms than the agreed ones wait for signatures."""
-        return self.agreed is not None and bool(self.waiting_for)
-
-    @property
-    def group(self) -> Group:
-        """Return the list group of this goal."""
-        state = self.goal.state
-        if state.is_closed:
-            return Group.CLOSED
-        if state is GoalState.DECLINED:
-            return Group.DECLINED
-        return Group.IN_PROGRESS if self.agreed is not None else Group.WAITING
-
-
-def goal_rows(goals: Sequence[Goal], on: date) -> list[GoalRow]:
-    """Return a row per goal with its revisions, signatures, progress and assumption flags, in constant queries."""
-    ids = [g.id for g in goals]
-    if not ids:
-        return []
-    revisions = db.session.scalars(
-        select(GoalRevision)
-        .join(
-            Goal,
-            and_(
-                Goal.id == GoalRevision.goal_id,
-                or_(GoalRevision.number == Goal.current_number, GoalRevision.number == Goal.agreed_number),
-            ),
-        )
-        .where(Goal.id.in_(ids))
-        .options(selectinload(GoalRevision.signatures))
-    ).all()
-    by_key = {(r.goal_id, r.number): r for r in revisions}
-    progress = progress_for(goals, on)
-    counts: dict[int, dict[AssumptionStatus, int]] = {}
-    for goal_id, status, number in db.session.execute(
-        select(GoalAssumption.goal_id, GoalAssumption.status, func.count())
-        .where(GoalAssumption.goal_id.in_(ids), GoalAssumption.removed_in.is_(None))
-        .group_by(GoalAssumption.goal_id, GoalAssumption.status)
-    ):
-        counts.setdefault(goal_id, {})[status] = number
-    pending = set(
-        db.session.scalars(
-            select(GoalClosure.goal_id).where(GoalClosure.goal_id.in_(ids), GoalClosure.status == ClosureStatus.PENDING)
-        )
-    )
-    rows = []
-    for goal in goals:
-        current = by_key[(goal.id, goal.current_number)]
-        agreed = by_key.get((goal.id, goal.agreed_number)) if goal.agreed_number is not None else None
-        open_for_signature = (
-            not goal.state.is_closed and goal.current_number != goal.agreed_number and current.declined_at is None
-        )
-        flags = counts.get(goal.id, {})
-        rows.append(
-            GoalRow(
-                goal=goal,
-                current=current,
-                agreed=agreed,
-                progress=progress[goal.id],
-                waiting_for=missing_sides(current) if open_for_signature else [],
-                unconfirmed=flags.get(AssumptionStatus.OPEN, 0) + flags.get(AssumptionStatus.DENIED, 0),
-                denied=flags.get(AssumptionStatus.DENIED, 0),
-                closure_pending=goal.id in pending,
-            )
-        )
-    order = list(Group)
-    rows.sort(
-        key=lambda r: (
-            order.index(r.group),
-            _SEVERITY.get(r.progress.status, 9),
-            r.terms.target_date,
-            r.goal.id,
-        )
-    )
-    return rows
-
-
-def awaiting_signature(side: Side, project_ids: Sequence[int]) -> list[tuple[Goal, GoalRevision]]:
-    """Return the goals of ``project_ids`` whose latest proposal waits for ``side``'s signature, oldest first."""
-    if not project_ids:
-        return []
-    signed = (
-        select(GoalSignature.id)
-        .where(GoalSignature.revision_id == GoalRevision.id, GoalSignature.side == side)
-        .exists()
-    )
-    rows = db.session.execute(
-        select(Goal, GoalRevision)
-        .join(GoalRevision, and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == Goal.current_number))
-        .where(
-            Goal.project_id.in_(project_ids),
-            Goal.state.in_([GoalState.PROPOSED, GoalState.AGREED]),
-            GoalRevision.declined_at.is_(None),
-            ~signed,
-        )
-        .order_by(GoalRevision.created_at, Goal.id)
-    ).all()
-    return [(goal, revision) for goal, revision in rows]

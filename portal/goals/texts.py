@@ -48,13 +48,13 @@ def variance_text(progress: GoalProgress) -> str:
     if revision is None or progress.variance is None or progress.behind_percent is None:
         return ""
     amount = format_measure(abs(progress.variance), revision.unit)
-    if progress.behind_percent > 0:
+    if progress.is_behind:
         return gettext(
             "Behind plan by %(amount)s, %(percent)s of the planned change.",
             amount=amount,
             percent=format_measure(progress.behind_percent, "%"),
         )
-    if progress.behind_percent < 0:
+    if progress.is_ahead:
         return gettext("Ahead of plan by %(amount)s.", amount=amount)
     return gettext("Exactly on plan.")
 

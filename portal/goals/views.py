@@ -1,7 +1,8 @@
 """Goal charter pages: list, propose, read, counter-propose, sign, decline, answer, check in, close.
 
 Views are thin: they load what the user may see (``portal.access``), call one
-service function, commit once, and turn domain errors into messages and 4xx.
+service function inside :func:`portal.web.committing` (one commit; a refusal becomes
+a message and a 4xx), and read pages through :mod:`portal.goals.queries`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
 
 from portal.access import (
     can_manage_project,
@@ -20,10 +20,9 @@ from portal.access import (
     project_or_404,
     staff_required,
 )
-from portal.errors import Conflict, DomainError, NotAllowed
-from portal.extensions import db
+from portal.errors import Conflict
 from portal.forms import EmptyForm
-from portal.goals import service
+from portal.goals import queries, service
 from portal.goals.chart import build_chart
 from portal.goals.forms import (
     OUTCOME_LABELS,
@@ -37,58 +36,37 @@ from portal.goals.forms import (
     SignForm,
 )
 from portal.goals.progress import goal_progress
-from portal.models import (
-    CloseOutcome,
-    Goal,
-    GoalAssumption,
-    GoalClosure,
-    GoalComment,
-    GoalRevision,
-    GoalSignature,
-    Project,
-    ProjectMember,
-    User,
-)
-from portal.web import apply_domain_error
+from portal.goals.terms import Terms, assumption_changes, assumption_diff, changes
+from portal.models import CloseOutcome, Goal, GoalAssumption, GoalClosure, Project, User
 from portal.timeutil import project_today
+from portal.web import Outcome, apply_domain_error, committing
 
 bp = Blueprint("goals", __name__)
 
 
-def _status(error: DomainError) -> int:
-    """Return the HTTP status for a refused action: 403, 409, else 422."""
-    return error.status if isinstance(error, (NotAllowed, Conflict)) else 422
-
-
 def _goal(goal_id: int) -> Goal:
     """Load a goal the current user may see, with what its page shows, else 404."""
-    goal = goal_or_404(current_user, goal_id)
-    return db.session.scalars(
-        select(Goal)
-        .where(Goal.id == goal.id)
-        .options(
-            joinedload(Goal.project).joinedload(Project.manager),
-            joinedload(Goal.project).selectinload(Project.members).joinedload(ProjectMember.user),
-            selectinload(Goal.revisions).options(
-                selectinload(GoalRevision.signatures).joinedload(GoalSignature.user),
-                joinedload(GoalRevision.proposed_by),
-                joinedload(GoalRevision.declined_by),
-            ),
-            selectinload(Goal.assumptions).joinedload(GoalAssumption.answered_by),
-            selectinload(Goal.check_ins),
-            selectinload(Goal.comments).joinedload(GoalComment.author),
-            selectinload(Goal.closures),
-        )
-        .execution_options(populate_existing=True)
-    ).one()
+    return queries.goal_page(goal_or_404(current_user, goal_id).id)
 
 
 def _answer_form(assumption: GoalAssumption, formdata: Any = None) -> AssumptionAnswerForm:
+    """Return the answer form of one assumption (each has its own prefix on the page)."""
     return AssumptionAnswerForm(formdata=formdata, prefix=f"assumption-{assumption.id}")
 
 
-def _page(goal: Goal, status: int = 200, *, error: Any = None, **forms: Any):
-    """Render the goal page; ``forms`` replaces the default (empty) form of that name, e.g. with errors."""
+def _page(
+    goal: Goal, status: int = 200, *, error: Any = None, refused: Outcome | None = None, **forms: Any
+) -> tuple[str, int]:
+    """Render the goal page; ``forms`` replaces the default (empty) form of that name, e.g. with errors.
+
+    After a ``refused`` action the page answers with the refusal's status (403, 409, 422)
+    and shows its message on the field of ``forms`` it names, else at the top of the page.
+    """
+    if refused is not None and refused.error is not None:
+        status = refused.status
+        targets = [f for value in forms.values() for f in (value.values() if isinstance(value, dict) else [value])]
+        if not any(apply_domain_error(form, refused.error) for form in targets):
+            error = refused.error.message
     project = goal.project
     side = service.side_of(current_user, project)
     today = project_today(project)
@@ -108,9 +86,9 @@ def _page(goal: Goal, status: int = 200, *, error: Any = None, **forms: Any):
         "progress": goal_progress(goal, today),
         "chart": build_chart(agreed, goal.check_ins, today) if agreed else None,
         "approvers": [m.user for m in project.members if m.is_approver and m.user.active],
-        "waiting_for": service.missing_sides(current) if goal.awaiting_signature else [],
-        "pending_changes": service.changes(agreed, current) if goal.change_pending else [],
-        "pending_assumptions": _assumption_diff(goal, agreed.number, current.number) if goal.change_pending else ([], []),
+        "waiting_for": queries.missing_sides(current) if goal.awaiting_signature else [],
+        "pending_changes": changes(agreed, current) if goal.change_pending else [],
+        "pending_assumptions": assumption_diff(goal, agreed.number, current.number) if goal.change_pending else ([], []),
         "decline_form": forms.pop("decline_form", None) or DeclineForm(formdata=None, prefix="decline", revision=goal.current_number),
         "answer_forms": answer_forms,
         "check_in_form": forms.pop("check_in_form", None)
@@ -123,27 +101,10 @@ def _page(goal: Goal, status: int = 200, *, error: Any = None, **forms: Any):
     return render_template("goals/show.html", **context), status
 
 
-def _assumption_diff(goal: Goal, old: int, new: int) -> tuple[list[GoalAssumption], list[GoalAssumption]]:
-    """Return the assumptions revision ``new`` has that ``old`` had not, and the reverse."""
-    added = [a for a in goal.assumptions if a.in_revision(new) and not a.in_revision(old)]
-    removed = [a for a in goal.assumptions if a.in_revision(old) and not a.in_revision(new)]
-    return added, removed
-
-
-def _refused(goal_id: int, error: DomainError, **forms: Any):
-    """Roll back and show the goal page again with the error (on its field when a form has one)."""
-    db.session.rollback()
-    goal = _goal(goal_id)
-    targets = [f for value in forms.values() for f in (value.values() if isinstance(value, dict) else [value])]
-    placed = any(apply_domain_error(form, error) for form in targets)
-    return _page(goal, _status(error), error=None if placed else error.message, **forms)
-
-
-def _done(goal: Goal, message: str):
-    """Commit, say what happened and go back to the goal."""
-    db.session.commit()
+def _to_goal(goal_id: int, message: str) -> Response:
+    """Say what happened and go back to the goal page."""
     flash(message, "success")
-    return redirect(url_for("goals.show", goal_id=goal.id))
+    return redirect(url_for("goals.show", goal_id=goal_id))
 
 
 # --- Lists ---------------------------------------------------------------------------
@@ -154,20 +115,14 @@ def _done(goal: Goal, message: str):
 def index(project_id: int):
     """List a project's goals by status, with progress."""
     project = project_or_404(current_user, project_id)
-    goals = db.session.scalars(select(Goal).where(Goal.project_id == project.id)).all()
-    rows = service.goal_rows(goals, project_today(project))
+    rows = queries.project_rows(project, project_today(project))
     return render_template(
         "goals/index.html",
         project=project,
         rows=rows,
-        groups=_grouped(rows),
+        groups=queries.grouped(rows),
         can_propose=service.side_of(current_user, project) is not None and not project.is_archived,
     )
-
-
-def _grouped(rows: list[service.GoalRow]) -> list[tuple[service.Group, list[service.GoalRow]]]:
-    """Return the rows by group, in display order, leaving out empty groups."""
-    return [(group, [r for r in rows if r.group is group]) for group in service.Group if any(r.group is group for r in rows)]
 
 
 # --- Proposing -----------------------------------------------------------------------
@@ -181,16 +136,13 @@ def create(project_id: int):
     if service.side_of(current_user, project) is None:
         abort(403)
     form = ProposeGoalForm(today=project_today(project))
-    if form.validate_on_submit():
-        try:
-            goal = service.propose_goal(current_user, project, form.terms())
-        except DomainError as error:
-            db.session.rollback()
-            if not apply_domain_error(form, error):
-                flash(str(error.message), "danger")
-            return render_template("goals/form.html", form=form, project=project, goal=None), _status(error)
-        return _done(goal, _("Your proposal is sent. The goal is agreed once the other side signs it too."))
     status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        with committing(form) as saved:
+            goal = service.propose_goal(current_user, project, form.terms())
+        if saved.ok:
+            return _to_goal(goal.id, _("Your proposal is sent. The goal is agreed once the other side signs it too."))
+        status = saved.status
     return render_template("goals/form.html", form=form, project=project, goal=None), status
 
 
@@ -206,31 +158,25 @@ def revise(goal_id: int):
         return redirect(url_for("goals.show", goal_id=goal.id))
     form = ReviseGoalForm(today=project_today(goal.project))
     if request.method == "GET":
-        form.fill(service.Terms.of(goal.current_revision, [a.text for a in goal.active_assumptions]))
+        form.fill(Terms.of(goal.current_revision, [a.text for a in goal.active_assumptions]))
         form.revision.data = goal.current_number
-    status = 200
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        try:
+        with committing(form) as saved:
             revision = service.revise_goal(
                 current_user, goal, form.terms(), seen=form.revision.data, note=form.note.data or ""
             )
-        except DomainError as error:
-            db.session.rollback()
-            goal = _goal(goal_id)
-            if isinstance(error, Conflict):
-                # Show the newer revision; what the user typed stays in the form for a deliberate resend.
-                form.revision.raw_data = None
-                form.revision.data = goal.current_number
-            if not apply_domain_error(form, error):
-                flash(str(error.message), "danger")
-            status = _status(error)
-        else:
-            return _done(
-                goal,
+        if saved.ok:
+            return _to_goal(
+                goal_id,
                 _("Revision %(number)s is proposed. The other side signs it, counter-proposes or declines.", number=revision.number),
             )
-    elif request.method == "POST":
-        status = 422
+        goal = _goal(goal_id)
+        if isinstance(saved.error, Conflict):
+            # Show the newer revision; what the user typed stays in the form for a deliberate resend.
+            form.revision.raw_data = None
+            form.revision.data = goal.current_number
+        status = saved.status
     return render_template("goals/form.html", form=form, project=goal.project, goal=goal), status
 
 
@@ -255,8 +201,8 @@ def history(goal_id: int):
         entries.append(
             {
                 "revision": revision,
-                "changes": service.changes(previous, revision),
-                "assumptions": service.assumption_changes(goal, revision.number),
+                "changes": changes(previous, revision),
+                "assumptions": assumption_changes(goal, revision.number),
             }
         )
         previous = revision
@@ -274,13 +220,15 @@ def sign(goal_id: int):
     form = SignForm()
     if not form.validate_on_submit():
         return _page(goal, 400, error=_("Reload the page and sign again: the form was incomplete."))
-    try:
+    with committing(flash_errors=False) as saved:
         signature = service.sign_revision(current_user, goal, seen=form.revision.data)
-    except DomainError as error:
-        return _refused(goal_id, error)
-    if signature.revision.is_agreed:
-        return _done(goal, _("Revision %(number)s is agreed: both sides signed it.", number=signature.revision.number))
-    return _done(goal, _("You signed revision %(number)s. It is agreed once the other side signs too.", number=signature.revision.number))
+        revision = signature.revision  # read before the commit expires it
+        agreed, number = revision.is_agreed, revision.number
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved)
+    if agreed:
+        return _to_goal(goal_id, _("Revision %(number)s is agreed: both sides signed it.", number=number))
+    return _to_goal(goal_id, _("You signed revision %(number)s. It is agreed once the other side signs too.", number=number))
 
 
 @bp.route("/goals/<int:goal_id>/decline", methods=["POST"])
@@ -291,11 +239,12 @@ def decline(goal_id: int):
     form = DeclineForm(prefix="decline")
     if not form.validate_on_submit():
         return _page(goal, 422, decline_form=form)
-    try:
+    with committing(flash_errors=False) as saved:
         revision = service.decline_revision(current_user, goal, seen=form.revision.data, reason=form.reason.data or "")
-    except DomainError as error:
-        return _refused(goal_id, error, decline_form=form)
-    return _done(goal, _("You declined revision %(number)s. The other side is told why.", number=revision.number))
+        number = revision.number
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved, decline_form=form)
+    return _to_goal(goal_id, _("You declined revision %(number)s. The other side is told why.", number=number))
 
 
 # --- Assumptions ---------------------------------------------------------------------
@@ -312,13 +261,13 @@ def answer_assumption(goal_id: int, assumption_id: int):
     form = _answer_form(assumption, formdata=request.form)
     if not form.validate_on_submit():
         return _page(goal, 422, answer_forms={assumption.id: form})
-    try:
+    with committing(flash_errors=False) as saved:
         service.answer_assumption(
             current_user, assumption, confirmed=form.answer.data == "confirmed", note=form.note.data or ""
         )
-    except DomainError as error:
-        return _refused(goal_id, error, answer_forms={assumption_id: form})
-    return _done(goal, _("Your answer is recorded."))
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved, answer_forms={assumption_id: form})
+    return _to_goal(goal_id, _("Your answer is recorded."))
 
 
 # --- Progress ------------------------------------------------------------------------
@@ -335,13 +284,13 @@ def check_in(goal_id: int):
         return _page(goal, 422, check_in_form=form)
     value = form.value.data if "value" in form else None
     done = (form.done.data == "yes") if "done" in form else None
-    try:
+    with committing(flash_errors=False) as saved:
         service.record_check_in(
             current_user, goal, measured_on=form.measured_on.data, value=value, done=done, note=form.note.data or "", today=today
         )
-    except DomainError as error:
-        return _refused(goal_id, error, check_in_form=form)
-    return _done(goal, _("The check-in is recorded."))
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved, check_in_form=form)
+    return _to_goal(goal_id, _("The check-in is recorded."))
 
 
 # --- Conversation --------------------------------------------------------------------
@@ -355,12 +304,11 @@ def comment(goal_id: int):
     form = CommentForm(prefix="comment")
     if not form.validate_on_submit():
         return _page(goal, 422, comment_form=form)
-    try:
+    with committing(flash_errors=False) as saved:
         service.add_comment(current_user, goal, form.body.data or "")
-    except DomainError as error:
-        return _refused(goal_id, error, comment_form=form)
-    db.session.commit()
-    return redirect(url_for("goals.show", goal_id=goal.id, _anchor="conversation"))
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved, comment_form=form)
+    return redirect(url_for("goals.show", goal_id=goal_id, _anchor="conversation"))
 
 
 # --- Closing -------------------------------------------------------------------------
@@ -374,7 +322,7 @@ def close(goal_id: int):
     form = CloseGoalForm(prefix="close", agreed=goal.agreed_number is not None)
     if not form.validate_on_submit():
         return _page(goal, 422, close_form=form)
-    try:
+    with committing(flash_errors=False) as saved:
         closure = service.close_goal(
             current_user,
             goal,
@@ -382,11 +330,12 @@ def close(goal_id: int):
             reason=form.reason.data or "",
             impact=form.impact.data or "",
         )
-    except DomainError as error:
-        return _refused(goal_id, error, close_form=form)
-    if goal.state.is_closed:
-        return _done(goal, _("The goal is closed as %(outcome)s.", outcome=OUTCOME_LABELS[closure.outcome]))
-    return _done(goal, _("Your request to close the goal is sent. It closes once the other side confirms."))
+        closed, outcome = goal.state.is_closed, closure.outcome
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved, close_form=form)
+    if closed:
+        return _to_goal(goal_id, _("The goal is closed as %(outcome)s.", outcome=OUTCOME_LABELS[outcome]))
+    return _to_goal(goal_id, _("Your request to close the goal is sent. It closes once the other side confirms."))
 
 
 def _closure(goal: Goal, closure_id: int) -> GoalClosure:
@@ -405,11 +354,12 @@ def confirm_closure(goal_id: int, closure_id: int):
     closure = _closure(goal, closure_id)
     if not EmptyForm().validate_on_submit():
         return _page(goal, 400, error=_("Reload the page and try again: the form was incomplete."))
-    try:
+    outcome = closure.outcome
+    with committing(flash_errors=False) as saved:
         service.answer_closure(current_user, closure, accept=True)
-    except DomainError as error:
-        return _refused(goal_id, error)
-    return _done(goal, _("The goal is closed as %(outcome)s.", outcome=OUTCOME_LABELS[closure.outcome]))
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved)
+    return _to_goal(goal_id, _("The goal is closed as %(outcome)s.", outcome=OUTCOME_LABELS[outcome]))
 
 
 @bp.route("/goals/<int:goal_id>/closures/<int:closure_id>/reject", methods=["POST"])
@@ -420,11 +370,11 @@ def reject_closure(goal_id: int, closure_id: int):
     closure = _closure(goal, closure_id)
     if not EmptyForm().validate_on_submit():
         return _page(goal, 400, error=_("Reload the page and try again: the form was incomplete."))
-    try:
+    with committing(flash_errors=False) as saved:
         service.answer_closure(current_user, closure, accept=False)
-    except DomainError as error:
-        return _refused(goal_id, error)
-    return _done(goal, _("The goal stays open."))
+    if not saved.ok:
+        return _page(_goal(goal_id), refused=saved)
+    return _to_goal(goal_id, _("The goal stays open."))
 
 
 # --- Blocks of other pages -------------------------------------------------------------
@@ -432,13 +382,10 @@ def reject_closure(goal_id: int, closure_id: int):
 
 def project_goals(viewer: User, project: Project) -> dict[str, Any]:
     """Return the project page's Goals block: goals by status with progress, and unconfirmed assumptions."""
-    goals = db.session.scalars(select(Goal).where(Goal.project_id == project.id)).all()
-    rows = service.goal_rows(goals, project_today(project))
+    rows = queries.project_rows(project, project_today(project))
     return {
         "project": project,
-        "groups": _grouped(rows),
+        "groups": queries.grouped(rows),
         "unconfirmed": sum(r.unconfirmed for r in rows if not r.goal.state.is_closed),
         "can_propose": service.side_of(viewer, project) is not None and not project.is_archived,
     }
-
-

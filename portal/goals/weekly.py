@@ -1,4 +1,4 @@
-"""What goals contribute to the weekly update and to the weekly expectation note (registered on import).
+"""What goals contribute to the weekly update and to the weekly expectation note (registered by ``portal.goals.init_app``).
 
 Weekly update kinds (sentences in ``templates/updates/_facts.html``):
 
@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
-from portal.goals.progress import GoalProgress, ProgressStatus, progress_for
-from portal.goals.service import goal_rows
+from portal.goals.progress import GoalProgress, ProgressStatus, percent_of_planned_change, progress_for
+from portal.goals.queries import goal_rows
 from portal.models import (
     AssumptionStatus,
     ClosureStatus,
@@ -71,7 +71,7 @@ def percent_of_plan(value: Decimal | None, revision: GoalRevision) -> float | No
     """Return how far ``value`` is from the baseline towards the target, in percent (0 = baseline, 100 = target)."""
     if value is None or revision.baseline is None or revision.target is None or revision.target == revision.baseline:
         return None
-    return round(float((value - revision.baseline) / (revision.target - revision.baseline) * 100), 1)
+    return round(float(percent_of_planned_change(value - revision.baseline, revision.baseline, revision.target)), 1)
 
 
 def _link(goal: Goal) -> str:

@@ -30,6 +30,7 @@ from portal.expectations import service as expectations
 from portal.extensions import db
 from portal.goals import service as goals
 from portal.goals.progress import expected_value
+from portal.goals.terms import Terms
 from portal.models import AssumptionStatus, MeasureKind, Project, ProjectStatus, User
 from portal.seed.clock import SeedClock
 from portal.storage import storage_for
@@ -148,7 +149,7 @@ class Story:
         """Propose a goal; if the story says so, agree it, answer assumptions, check in and comment."""
         metric = "done_when" not in spec
         yield self.when(spec["proposed"], MORNING, 30)
-        terms = goals.Terms(
+        terms = Terms(
             title=spec["title"],
             why=spec["why"],
             measure=MeasureKind.METRIC if metric else MeasureKind.DONE_WHEN,

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.goals import service
+from portal.goals.terms import Terms
 from portal.models import ActivityEvent, Goal, OutboxEmail, Project, User
 from portal.timeutil import local_today
 
 
-def terms(**values: Any) -> service.Terms:
+def terms(**values: Any) -> Terms:
     """Return metric terms (orders from 120 to 200 in 90 days), with ``values`` changed."""
     today = local_today("Europe/Istanbul")  # the test projects' zone
     defaults: dict[str, Any] = {
@@ -28,7 +29,7 @@ def terms(**values: Any) -> service.Terms:
         "assumptions": ["Product photos arrive by the end of the month"],
     }
     defaults.update(values)
-    return service.Terms(**defaults)
+    return Terms(**defaults)
 
 
 def propose(actor: User, project: Project, **values: Any) -> Goal:

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
-from portal.goals import service
+from portal.goals import notifications, queries, service
+from portal.goals import terms as goal_terms  # ``terms`` here is the builder from goals_support
 from portal.models import (
     AssumptionStatus,
     CloseOutcome,
@@ -70,7 +71,7 @@ def test_manager_proposes_a_goal_signed_by_the_agency_and_waiting_for_the_client
     assert goal.current_number == 1 and goal.agreed_number is None
     revision = goal.current_revision
     assert [(s.side, s.user, s.implied) for s in revision.signatures] == [(Side.AGENCY, world.manager, True)]
-    assert service.missing_sides(revision) == [Side.CLIENT]
+    assert queries.missing_sides(revision) == [Side.CLIENT]
     assert [(a.text, a.side, a.status) for a in goal.assumptions] == [
         ("Product photos arrive by the end of the month", Side.AGENCY, AssumptionStatus.OPEN)
     ]
@@ -84,7 +85,7 @@ def test_client_approver_proposes_and_the_manager_is_told(world):
     """Either side proposes: a client approver's proposal waits for the agency."""
     goal = propose(world.own_client, world.project)
     assert goal.current_revision.side is Side.CLIENT
-    assert service.missing_sides(goal.current_revision) == [Side.AGENCY]
+    assert queries.missing_sides(goal.current_revision) == [Side.AGENCY]
     assert [e.to_address for e in emails("goal_proposed")] == [world.manager.email]
 
 
@@ -224,8 +225,8 @@ def test_a_counter_proposal_resets_signatures(world):
 
     assert (revision.number, goal.current_number, goal.state) == (2, 2, GoalState.PROPOSED)
     assert [(s.side, s.implied) for s in revision.signatures] == [(Side.CLIENT, True)]
-    assert service.missing_sides(revision) == [Side.AGENCY]
-    assert [c.name for c in service.changes(goal.revision(1), revision)] == ["target"]
+    assert queries.missing_sides(revision) == [Side.AGENCY]
+    assert [c.name for c in goal_terms.changes(goal.revision(1), revision)] == ["target"]
     assert verbs() == ["goal.proposed", "goal.revised"]
     assert [e.to_address for e in emails("goal_revised")] == [world.manager.email]
 
@@ -274,7 +275,7 @@ def test_unchanged_assumptions_keep_their_answers_across_revisions(world):
     assert budget.removed_in == 2
     new = goal.active_assumptions[-1]
     assert (new.text, new.side, new.added_in, new.status) == ("Two campaigns a month", Side.CLIENT, 2, AssumptionStatus.OPEN)
-    assert service.assumption_changes(goal, 2) == ([new], [budget])
+    assert goal_terms.assumption_changes(goal, 2) == ([new], [budget])
 
 
 # --- Declining -------------------------------------------------------------------------
@@ -528,7 +529,7 @@ def test_emails_respect_preferences_and_go_once_per_event(world, make_user):
     db.session.commit()
     goal = propose(world.own_client, world.project, title="Second goal")
     assert len(emails("goal_proposed")) == 1
-    service._notify(
+    notifications.notify(
         goal, world.own_client, Side.AGENCY, kind="goal_proposed", key=f"goal:{goal.id}:r1:proposed",
         template="emails/goal_proposed.html", revision=goal.current_revision,
     )

@@ -12,8 +12,8 @@ import pytest
 
 from portal.extensions import db
 from portal.goals import service
-from portal.models import CloseOutcome, Goal, GoalState, ProjectMember, Role
-from portal.timeutil import project_today
+from portal.models import CloseOutcome, Goal, GoalComment, GoalSignature, GoalState, ProjectMember, Role, Side
+from portal.timeutil import project_today, utcnow
 from tests.integration.goals_support import agree, agreed_goal, emails, propose, terms
 
 
@@ -211,6 +211,25 @@ def test_signing_a_revision_that_is_no_longer_current_gets_409_naming_the_curren
     assert "This goal changed in the meantime: revision 2 is now the current one." in text_of(response)
     db.session.expire_all()
     assert db.session.get(Goal, goal.id).state is GoalState.PROPOSED
+
+
+def test_a_save_the_database_refuses_at_commit_time_is_a_409_not_a_500(make_web, world, monkeypatch):
+    """A unique constraint that fires at commit (a race lost) brings the goal page back with 409; nothing is saved."""
+    goal = propose(world.manager, world.project)
+    add_comment = service.add_comment
+
+    def racing(actor, goal, body):
+        """Add the comment while a second agency signature of revision 1 lands in the same transaction."""
+        comment = add_comment(actor, goal, body)
+        db.session.add(GoalSignature(revision=goal.current_revision, side=Side.AGENCY, user=actor, signed_at=utcnow()))
+        return comment
+
+    monkeypatch.setattr(service, "add_comment", racing)
+    response = as_user(make_web, world.manager).post(f"/goals/{goal.id}/comments", {"comment-body": "Lost in the race"})
+    assert response.status_code == 409
+    assert "Someone changed this in the meantime." in text_of(response)
+    db.session.expire_all()
+    assert db.session.query(GoalComment).count() == 0
 
 
 def test_a_non_approver_reads_and_comments_but_cannot_sign(make_web, world, reader):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from portal.assets.service import checklists
 from portal.extensions import db
 from portal.goals.progress import ProgressStatus, progress_for
-from portal.goals.service import Side, awaiting_signature
+from portal.goals.queries import awaiting_signature
 from portal.models import (
     AckChoice,
     AssetRequest,
@@ -32,6 +32,7 @@ from portal.models import (
     OutboxEmail,
     Project,
     ProjectStatus,
+    Side,
     Update,
     UpdateAcknowledgement,
     UpdateComment,

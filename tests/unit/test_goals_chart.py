@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from flask_babel import force_locale
 
-from portal.goals.chart import build_chart, nice_ticks
+from portal.charts import nice_ticks
+from portal.goals.chart import build_chart
 from portal.models import GoalCheckIn, GoalRevision, MeasureKind
 
 
