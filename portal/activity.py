@@ -1,11 +1,14 @@
-"""Write to the append-only activity log, inside the caller's transaction."""
+"""The append-only activity log: writing to it inside the caller's transaction, and the words of its events."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from portal.extensions import db
 from portal.models import ActivityEvent, Client, Project, User
+from portal.registry import Registry
 
 
 def record(
@@ -35,3 +38,28 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+# --- Words for the timeline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineKind:
+    """A filter of the project timeline and the words of the events it covers.
+
+    ``prefixes`` select the kind's events by verb ("goal." covers "goal.signed"); ``verbs``
+    give each event its words ("signed a goal"), lazily translated.
+    """
+
+    label: Any
+    prefixes: tuple[str, ...]
+    verbs: Mapping[str, Any]
+
+
+# Each feature adds the kind of its own events in its init_app (portal/registry.py).
+timeline_kinds: Registry[TimelineKind] = Registry("timeline_kinds")
+
+
+def verb_labels() -> dict[str, Any]:
+    """Return the words of every event the current app's features record, by verb."""
+    return {verb: label for kind in timeline_kinds.values() for verb, label in kind.verbs.items()}

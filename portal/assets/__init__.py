@@ -5,9 +5,20 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+# The words of this feature's events on the project timeline (portal.activity.timeline_kinds).
+EVENTS = {
+    "asset.requested": _l("asked for files"),
+    "asset.request_updated": _l("changed a request for files"),
+    "asset.request_cancelled": _l("cancelled a request for files"),
+    "asset.uploaded": _l("uploaded files"),
+    "asset.accepted": _l("accepted files"),
+    "asset.returned": _l("returned files with a note"),
+}
+
 
 def init_app(app: Flask) -> None:
     """Add the asset pages, the project page's checklist, the weekly facts and the home items."""
+    from portal.activity import TimelineKind, timeline_kinds
     from portal.assets import attention, views, weekly
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
     from portal.sections import Section, project_sections
@@ -23,3 +34,4 @@ def init_app(app: Flask) -> None:
         app, "asset_review", StaffKind(_l("Files waiting for your review"), "assets/_staff_attention.html", attention.to_review), order=60
     )
     deadline_sources.add(app, "assets", attention.due_dates, order=20)
+    timeline_kinds.add(app, "assets", TimelineKind(_l("Asset requests"), ("asset.",), EVENTS), order=30)

@@ -5,9 +5,22 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+# The words of this feature's events on the project timeline (portal.activity.timeline_kinds).
+EVENTS = {
+    "deliverable.created": _l("added a deliverable"),
+    "deliverable.updated": _l("changed a deliverable"),
+    "deliverable.version_submitted": _l("sent a version for review"),
+    "deliverable.approved": _l("approved a version"),
+    "deliverable.changes_requested": _l("requested changes"),
+    "deliverable.settled_by_rule": _l("a version was settled by the approval rule"),
+    "deliverable.reopened": _l("reopened a deliverable"),
+    "deliverable.commented": _l("commented on a deliverable"),
+}
+
 
 def init_app(app: Flask) -> None:
     """Add the review pages, their blocks and labels, the weekly facts, the home items, and resettling on approver changes."""
+    from portal.activity import TimelineKind, timeline_kinds
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
     from portal.deliverables import attention, service, views, weekly
     from portal.deliverables.forms import REASON_LABELS
@@ -38,3 +51,4 @@ def init_app(app: Flask) -> None:
     )
     deadline_sources.add(app, "deliverables", attention.due_dates, order=10)
     approvers_changed.connect(service.on_approvers_changed)
+    timeline_kinds.add(app, "deliverables", TimelineKind(_l("Deliverables"), ("deliverable.",), EVENTS), order=20)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+# The words of this feature's events on the project timeline (portal.activity.timeline_kinds).
+EVENTS = {
+    "expectation.noted": _l("wrote an expectation-vs-reality note"),
+    "expectation.changed": _l("changed an expectation-vs-reality note"),
+}
 
 
 def init_app(app: Flask) -> None:
     """Add the log's pages, its project page block, the weekly note's own lines and the slips the weekly update leads with."""
+    from portal.activity import TimelineKind, timeline_kinds
     from portal.expectations import views, weekly
     from portal.expectations.forms import ASSESSMENT_LABELS
     from portal.sections import Section, project_sections
@@ -19,3 +27,4 @@ def init_app(app: Flask) -> None:
     expectation_facts.add(app, "acknowledgements", weekly.acknowledgements, order=20)
     expectation_facts.add(app, "staff_notes", weekly.staff_notes, order=30)
     weekly_facts.add(app, "expectation_slips", weekly.expectation_slips, order=10)
+    timeline_kinds.add(app, "expectations", TimelineKind(_l("Expectations"), ("expectation.",), EVENTS), order=50)

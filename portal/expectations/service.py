@@ -11,7 +11,6 @@ from sqlalchemy import select
 from portal import activity
 from portal.access import can_manage_project
 from portal.errors import DomainError, NotAllowed
-from portal.weekly.facts import expectation_facts
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -21,6 +20,7 @@ from portal.models import (
     User,
     Visibility,
 )
+from portal.weekly.facts import expectation_facts
 
 NOTE_FIELDS = ("expected", "reality", "variance", "cause", "impact", "next_step", "assessment", "visibility")
 LIMITS = {"expected": 5000, "reality": 5000, "variance": 200, "cause": 5000, "impact": 5000, "next_step": 5000}

@@ -19,8 +19,8 @@ from portal.access import (
     visible_expectation_notes,
 )
 from portal.expectations import service
+from portal.expectations.chart import chart_points, layout_chart
 from portal.expectations.forms import ExpectationNoteForm
-from portal.expectations.weekly import chart_points, layout_chart
 from portal.extensions import db
 from portal.models import ExpectationNote, NoteSource, Project, User
 from portal.web import committing

@@ -5,9 +5,26 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+# The words of this feature's events on the project timeline (portal.activity.timeline_kinds).
+EVENTS = {
+    "goal.proposed": _l("proposed a goal"),
+    "goal.revised": _l("proposed new terms for a goal"),
+    "goal.signed": _l("signed a goal"),
+    "goal.agreed": _l("agreed a goal"),
+    "goal.declined": _l("declined a goal proposal"),
+    "goal.assumption_answered": _l("answered an assumption"),
+    "goal.checked_in": _l("recorded a check-in"),
+    "goal.commented": _l("commented on a goal"),
+    "goal.closed": _l("closed a goal"),
+    "goal.closure_proposed": _l("proposed to close a goal"),
+    "goal.close_proposed": _l("proposed to close a goal"),
+    "goal.closure_rejected": _l("kept a goal open"),
+}
+
 
 def init_app(app: Flask) -> None:
     """Add the goal pages, the project page's Goals block, the weekly facts and the home items."""
+    from portal.activity import TimelineKind, timeline_kinds
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
     from portal.goals import attention, views, weekly
     from portal.goals.forms import MEASURE_LABELS, OUTCOME_LABELS
@@ -30,3 +47,4 @@ def init_app(app: Flask) -> None:
         app, "goal_agreement", StaffKind(_l("Goals awaiting agreement"), "goals/_staff_attention.html", attention.awaiting_agreement), order=70
     )
     deadline_sources.add(app, "goals", attention.target_dates, order=30)
+    timeline_kinds.add(app, "goals", TimelineKind(_l("Goals"), ("goal.",), EVENTS), order=10)

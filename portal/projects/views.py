@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
+from portal.activity import verb_labels
 from portal.access import (
     admin_required,
     can_manage_project,
@@ -18,116 +16,19 @@ from portal.access import (
     project_or_404,
     staff_required,
     visible_clients,
-    visible_events,
 )
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.health import health_for
-from portal.models import ActivityEvent, Client, Project, ProjectMember, Role, User
+from portal.models import Client, Project, ProjectMember, Role, User
 from portal.projects import service
 from portal.projects.forms import RULE_LABELS, STATUS_LABELS, WEEKDAYS, AddMemberForm, ProjectForm
+from portal.projects.queries import project_timeline, timeline_filters
 from portal.sections import project_sections
 from portal.timeutil import utcnow
 from portal.web import committing, require_button_form
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
-
-TIMELINE_SIZE = 20
-
-# The timeline's filter: GET ?kind=… → the verb prefixes of the activity log it keeps.
-TIMELINE_KINDS: dict[str, tuple[str, ...]] = {
-    "goals": ("goal.",),
-    "deliverables": ("deliverable.",),
-    "assets": ("asset.",),
-    "updates": ("update.", "weekly."),
-    "expectations": ("expectation.",),
-    "project": ("project.",),
-}
-TIMELINE_KIND_LABELS = {
-    "": _l("Everything"),
-    "goals": _l("Goals"),
-    "deliverables": _l("Deliverables"),
-    "assets": _l("Asset requests"),
-    "updates": _l("Updates"),
-    "expectations": _l("Expectations"),
-    "project": _l("Project"),
-}
-VERB_LABELS = {
-    "goal.proposed": _l("proposed a goal"),
-    "goal.revised": _l("proposed new terms for a goal"),
-    "goal.signed": _l("signed a goal"),
-    "goal.agreed": _l("agreed a goal"),
-    "goal.declined": _l("declined a goal proposal"),
-    "goal.assumption_answered": _l("answered an assumption"),
-    "goal.checked_in": _l("recorded a check-in"),
-    "goal.commented": _l("commented on a goal"),
-    "goal.closed": _l("closed a goal"),
-    "goal.closure_proposed": _l("proposed to close a goal"),
-    "goal.close_proposed": _l("proposed to close a goal"),
-    "goal.closure_rejected": _l("kept a goal open"),
-    "deliverable.created": _l("added a deliverable"),
-    "deliverable.updated": _l("changed a deliverable"),
-    "deliverable.version_submitted": _l("sent a version for review"),
-    "deliverable.approved": _l("approved a version"),
-    "deliverable.changes_requested": _l("requested changes"),
-    "deliverable.settled_by_rule": _l("a version was settled by the approval rule"),
-    "deliverable.reopened": _l("reopened a deliverable"),
-    "deliverable.commented": _l("commented on a deliverable"),
-    "asset.requested": _l("asked for files"),
-    "asset.request_updated": _l("changed a request for files"),
-    "asset.request_cancelled": _l("cancelled a request for files"),
-    "asset.uploaded": _l("uploaded files"),
-    "asset.accepted": _l("accepted files"),
-    "asset.returned": _l("returned files with a note"),
-    "update.published": _l("published an update"),
-    "update.weekly_sent": _l("sent the weekly update"),
-    "update.commented": _l("commented on an update"),
-    "update.acknowledged": _l("answered an update"),
-    "expectation.noted": _l("wrote an expectation-vs-reality note"),
-    "expectation.changed": _l("changed an expectation-vs-reality note"),
-    "project.created": _l("created the project"),
-    "project.updated": _l("changed the project settings"),
-    "project.member_added": _l("added a member"),
-    "project.member_removed": _l("removed a member"),
-    "project.approver_changed": _l("changed who approves"),
-    "project.archived": _l("archived the project"),
-    "project.restored": _l("restored the project"),
-    "update.attachments_added": _l("attached files to an update"),
-    "update.attachment_removed": _l("removed a file from an update"),
-    "update.draft_created": _l("started a draft update"),
-    "update.draft_saved": _l("saved a draft update"),
-    "update.draft_deleted": _l("deleted a draft update"),
-    "weekly.note_added": _l("added a note to the coming weekly update"),
-    "weekly.note_changed": _l("changed the note for the coming weekly update"),
-    "weekly.note_removed": _l("removed the note for the coming weekly update"),
-}
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A page of a project's activity, newest first, and where the older page starts."""
-
-    kind: str
-    events: list[ActivityEvent]
-    older_than: int | None  # the ``before`` of the next (older) page, None on the last page
-
-
-def project_timeline(viewer: User, project: Project, kind: str, before: int | None, size: int = TIMELINE_SIZE) -> Timeline:
-    """Return a page of ``project``'s activity of ``kind`` that ``viewer`` may see (clients: no internal events); one query."""
-    kind = kind if kind in TIMELINE_KINDS else ""
-    query = visible_events(viewer, project)
-    if kind:
-        query = query.where(or_(*(ActivityEvent.verb.startswith(prefix, autoescape=True) for prefix in TIMELINE_KINDS[kind])))
-    if before is not None:
-        query = query.where(ActivityEvent.id < before)
-    events = list(
-        db.session.scalars(query.options(joinedload(ActivityEvent.actor)).order_by(ActivityEvent.id.desc()).limit(size + 1))
-    )
-    more = len(events) > size
-    events = events[:size]
-    return Timeline(kind=kind, events=events, older_than=events[-1].id if more else None)
-
-
 
 def _staff_choices() -> list[tuple[int, str]]:
     staff = db.session.scalars(
@@ -171,8 +72,8 @@ def _show_page(project: Project, member_form: AddMemberForm | None = None, statu
             sections=project_sections.render(current_user, project),
             health=health_for([project], utcnow())[project.id],
             timeline=timeline,
-            timeline_kinds=TIMELINE_KIND_LABELS,
-            verb_labels=VERB_LABELS,
+            timeline_kinds=timeline_filters(),
+            verb_labels=verb_labels(),
         ),
         status,
     )
