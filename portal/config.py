@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ class Config:
     TIMEZONE = "Europe/Istanbul"  # the agency's zone: default for users and projects
     WEEKLY_WEEKDAY = 0  # Monday; default for new projects
     WEEKLY_HOUR = 9
+
+    # Password hashing: Argon2id with OWASP's parameters (m=19 MiB, t=2, p=1). Only the test
+    # suite (PORTAL_ENV=testing) may set weaker ones, where the cost is not what is under test.
+    PASSWORD_HASH_TIME_COST = 2
+    PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+    PASSWORD_HASH_PARALLELISM = 1
 
     # Sessions.
     SESSION_IDLE_MINUTES = 120
@@ -94,6 +101,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             raise ConfigError("PORTAL_SECRET_KEY must be set in production (PORTAL_ENV=production)")
         cfg["SECRET_KEY"] = _development_secret(instance)
 
+    _check_password_hashing(cfg, env)
+
     db_url = cfg.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
     cfg["SQLALCHEMY_DATABASE_URI"] = db_url
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
@@ -125,6 +134,20 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             cfg[key] = env == "production"
     cfg["RATELIMIT_STORAGE_URI"] = cfg.get("REDIS_URL") or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+_PASSWORD_HASHING = ("PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM")
+
+
+def _check_password_hashing(cfg: Mapping[str, Any], env: str) -> None:
+    """Refuse Argon2id parameters weaker than OWASP's anywhere but in the test suite."""
+    for key in _PASSWORD_HASHING:
+        value = cfg[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"PORTAL_{key} must be a positive whole number, not {value!r}")
+    weaker = [key for key in _PASSWORD_HASHING if cfg[key] < getattr(Config, key)]
+    if weaker and env != "testing":
+        raise ConfigError(f"{', '.join(f'PORTAL_{key}' for key in weaker)} may be below OWASP's Argon2id parameters only when PORTAL_ENV=testing")
 
 
 def _development_secret(instance: Path) -> str:

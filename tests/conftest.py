@@ -1,29 +1,31 @@
-"""Fixtures: a fresh database per test, a CSRF-aware web client, and builders."""
+"""Fixtures: one app per test session on a database emptied after each test, a CSRF-aware web client.
+
+The builders (``make_client``, ``make_user``, ``make_project``, ``world``) live in
+tests/fixtures/builders.py; the outbox, activity and race helpers beside them.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
-import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.ctx import RequestContext
+from flask.testing import EnvironBuilder, FlaskClient
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import create_engine, event, make_url, text
 
 from portal import create_app
-from portal.auth.passwords import hash_password
-from portal.extensions import db
-from portal.models import Client, Project, ProjectMember, Role, User
-
-PASSWORD = "correct horse battery"
-_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
-_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+from portal.extensions import db, limiter
+from portal.models import User
+from tests.fixtures.builders import PASSWORD, make_client, make_project, make_user, password_hash, world  # noqa: F401 - the builder fixtures, for every test
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
@@ -37,7 +39,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 def scratch_postgres_database(base_url: str, label: str) -> Iterator[str]:
     """Create a database of its own next to ``base_url`` and drop it afterwards.
 
-    Runs of the suite (a developer's and CI's, or two at once) never share tables.
+    Runs of the suite (a developer's and CI's, or two at once) and the xdist workers of
+    one run never share tables.
     """
     url = make_url(base_url)
     name = f"{url.database}_{label}_{os.getpid()}_{secrets.token_hex(3)}"
@@ -54,31 +57,22 @@ def scratch_postgres_database(base_url: str, label: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Return the URL of the test database: a scratch PostgreSQL database if configured, else a SQLite file."""
+    """Return the URL of this session's (this xdist worker's) database: scratch PostgreSQL if configured, else a SQLite file."""
     if TEST_DATABASE_URL:
-        with scratch_postgres_database(TEST_DATABASE_URL, "suite") as url:
+        with scratch_postgres_database(TEST_DATABASE_URL, os.environ.get("PYTEST_XDIST_WORKER", "suite")) as url:
             yield url
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
 
 
-@pytest.fixture(scope="session")
-def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Create the schema once for the session and drop it at the end."""
-    app = create_app({"ENV": "testing", "DATABASE_URL": database_url, "SECRET_KEY": "test"})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+# Argon2id far below OWASP's cost (which a test of production's config checks): a login
+# verifies in under a millisecond instead of ~20 ms. Only PORTAL_ENV=testing accepts it.
+FAST_PASSWORD_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_PARALLELISM": 1}
 
 
 def app_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    """Return the configuration overrides every test app uses."""
-    return {
+    """Return the configuration overrides every test app uses (cheap password hashing unless ``ENV`` is not testing)."""
+    config = {
         "ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -89,25 +83,62 @@ def app_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, Any
         "TIMEZONE": "Europe/Istanbul",
         **extra,
     }
+    if config["ENV"] == "testing":
+        config = {**FAST_PASSWORD_HASHING, **config}
+    return config
 
 
-@pytest.fixture
-def app(_schema: None, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Return an app on an empty database (every table emptied after the test)."""
-    application = create_app(app_config(database_url, tmp_path))
+@pytest.fixture(scope="session")
+def _session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """Build the app and its schema once per session: routes, templates and compiled SQL are then reused by every test."""
+    application = create_app(app_config(database_url, tmp_path_factory.mktemp("app")))
     with application.app_context():
         if db.engine.dialect.name == "sqlite":
             # Durability is not under test: skip the fsync of every commit.
             event.listen(db.engine, "connect", _sqlite_fast)
-        yield application
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
         db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        db.drop_all()
         db.engine.dispose()
 
 
+@pytest.fixture
+def app(_session_app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """Return the app on an empty database, with this test's own mail and upload folders.
+
+    What a test changes goes with it: the configuration is restored, per-app objects built
+    during the test (the storage backend, for this test's folder) are dropped, rate limits
+    are forgotten and every table is emptied.
+    """
+    application = _session_app
+    config = copy.deepcopy(dict(application.config))
+    extensions = set(application.extensions)
+    application.config.update(MAIL_DIR=str(tmp_path / "mail"), UPLOAD_DIR=str(tmp_path / "uploads"))
+    limiter.reset()
+    try:
+        with application.app_context():
+            yield application
+            db.session.remove()
+            _empty_tables()
+    finally:
+        application.config.clear()
+        application.config.update(config)
+        for key in set(application.extensions) - extensions:
+            del application.extensions[key]
+
+
+def _empty_tables() -> None:
+    """Delete every row, children first, in one transaction."""
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
 def _sqlite_fast(dbapi_connection, connection_record) -> None:
+    """Turn off SQLite's fsync on a new connection."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=OFF")
     cursor.close()
@@ -133,11 +164,19 @@ class Web:
         return response
 
     def csrf_token(self) -> str:
-        """Return a CSRF token valid for this client's session."""
-        page = self.request("GET", "/password/forgot").get_data(as_text=True)
-        match = _CSRF_META.search(page)
-        assert match, "no CSRF token on the page"
-        return match.group(1)
+        """Return a CSRF token valid for this client's session, as the page's form would carry.
+
+        Signed from the token the session already holds (put there first if it holds none,
+        as rendering any page would), so a POST needs no extra GET for a token. The session
+        is read from the cookie each time: after login or logout it is a new one.
+        """
+        return self._pool.submit(self._signed_token).result()
+
+    def _signed_token(self) -> str:
+        """Sign the session's CSRF token with Flask-WTF, storing a new one in the cookie when needed."""
+        app = self.client.application
+        with self.client.session_transaction() as session, RequestContext(app, EnvironBuilder(app).get_environ(), session=session):
+            return generate_csrf()
 
     def get(self, url: str, **kwargs: Any):
         """GET ``url``."""
@@ -182,84 +221,6 @@ def make_web(app: Flask):
 def runner(app: Flask):
     """Return a CLI runner for `flask portal …` commands."""
     return app.test_cli_runner()
-
-
-# --- Builders -------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_client(app: Flask):
-    """Return a builder of client organisations."""
-
-    def build(name: str = "Anadolu Kahve", **values: Any) -> Client:
-        client = Client(name=name, timezone=values.pop("timezone", "Europe/Istanbul"), **values)
-        db.session.add(client)
-        db.session.commit()
-        return client
-
-    return build
-
-
-@pytest.fixture
-def make_user(app: Flask):
-    """Return a builder of users with the shared test password."""
-    counter = iter(range(1, 10_000))
-
-    def build(role: Role | str = Role.MANAGER, client: Client | None = None, **values: Any) -> User:
-        role = Role(role)
-        n = next(counter)
-        values.setdefault("email", f"{role.value}{n}@example.com")
-        values.setdefault("name", f"{role.value.title()} {n}")
-        values.setdefault("password_hash", _PASSWORD_HASH)
-        values.setdefault("timezone", "Europe/Istanbul")
-        user = User(role=role, client=client, **values)
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return build
-
-
-@pytest.fixture
-def make_project(app: Flask, make_client, make_user):
-    """Return a builder of projects with members given as (user, is_approver) pairs."""
-
-    def build(
-        client: Client | None = None,
-        manager: User | None = None,
-        members: list[tuple[User, bool]] | None = None,
-        **values: Any,
-    ) -> Project:
-        client = client or make_client()
-        manager = manager or make_user(Role.MANAGER)
-        values.setdefault("name", "Website relaunch")
-        values.setdefault("timezone", "Europe/Istanbul")
-        project = Project(client=client, manager=manager, **values)
-        db.session.add(project)
-        for user, approver in members or []:
-            db.session.add(ProjectMember(project=project, user=user, is_approver=approver))
-        db.session.commit()
-        return project
-
-    return build
-
-
-@pytest.fixture
-def world(make_client, make_user, make_project):
-    """Two client organisations, each with a client user and a project; a manager; an admin."""
-
-    class World:
-        admin = make_user(Role.ADMIN, name="Elif Admin", email="admin@example.com")
-        manager = make_user(Role.MANAGER, name="Can Manager", email="manager@example.com")
-        other_manager = make_user(Role.MANAGER, name="Sarah Other", email="other.manager@example.com")
-        own_org = make_client("Anadolu Kahve")
-        other_org = make_client("Northwind Outdoor")
-        own_client = make_user(Role.CLIENT, own_org, name="Ayşe Client", email="ayse@example.com")
-        other_client = make_user(Role.CLIENT, other_org, name="Tom Other", email="tom@example.com")
-        project = make_project(own_org, manager, [(own_client, True)], name="E-commerce relaunch")
-        other_project = make_project(other_org, other_manager, [(other_client, True)], name="Spring catalogue")
-
-    return World
 
 
 # --- Query counting -----------------------------------------------------------------

@@ -7,34 +7,50 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 
-# OWASP's Argon2id recommendation: m=19 MiB, t=2, p=1.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+from portal.config import Config
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
-# A valid hash of a random password: verified against when the account does not
-# exist, so a failed login takes as long whether or not the email is known.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-9f8e7d6c")
+
+@lru_cache(maxsize=4)
+def _argon2(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    """Return an Argon2id hasher with these parameters, and a hash of a random password made with it.
+
+    The dummy hash is verified against when the account does not exist, so a failed login
+    takes as long whether or not the email is known.
+    """
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher, hasher.hash("not-a-real-password-9f8e7d6c")
+
+
+def _hashing() -> tuple[PasswordHasher, str]:
+    """Return the hasher (and dummy hash) for the app's parameters: OWASP's (the defaults) outside an app."""
+    source = current_app.config if has_app_context() else vars(Config)
+    return _argon2(source["PASSWORD_HASH_TIME_COST"], source["PASSWORD_HASH_MEMORY_KIB"], source["PASSWORD_HASH_PARALLELISM"])
 
 
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    hasher, _ = _hashing()
+    return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check ``password`` against ``password_hash`` in constant-ish time."""
+    hasher, dummy = _hashing()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     """Tell whether the hash was made with weaker parameters than today's."""
-    return _hasher.check_needs_rehash(password_hash)
+    hasher, _ = _hashing()
+    return hasher.check_needs_rehash(password_hash)
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,13 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from portal.assets import service as assets
+from portal.extensions import db
+from portal.models import AssetRequest, Update, UpdateKind, UpdateStatus
+from portal.timeutil import local_today, utcnow
+from tests.integration.deliverables_support import make_deliverable, submit
+from tests.integration.goals_support import propose
+
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "portal" / "translations"
 
 CHROMIUM_ARGS = [
@@ -41,14 +48,25 @@ def chromium_executable() -> str | None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def compiled_translations() -> None:
-    """Compile the translation catalogs, as `make translations` does: the .mo files are build output."""
+def compiled_translations(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compile the translation catalogs, as `make translations` does: the .mo files are build output.
+
+    Each catalog is compiled to a scratch file, then moved over the old one in one step:
+    under pytest-xdist another worker may be reading it (or compiling it) at that moment.
+    """
     pybabel = Path(sys.executable).with_name("pybabel")
-    result = subprocess.run(
-        [str(pybabel), "compile", "-d", str(TRANSLATIONS)], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        pytest.fail(f"the translation catalogs do not compile:\n{result.stderr}", pytrace=False)
+    scratch = tmp_path_factory.mktemp("catalogs")
+    for po_file in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        locale = po_file.parents[1].name
+        compiled = scratch / f"{locale}.mo"
+        result = subprocess.run(
+            [str(pybabel), "compile", "-i", str(po_file), "-o", str(compiled), "-l", locale], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0 or not compiled.exists():
+            pytest.fail(f"the {locale} translation catalog does not compile:\n{result.stderr}", pytrace=False)
+        staged = po_file.with_name(f".messages.mo.{os.getpid()}")
+        shutil.copyfile(compiled, staged)
+        os.replace(staged, po_file.with_suffix(".mo"))
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +94,11 @@ class LiveServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
 
     def start(self) -> None:
+        """Start serving in the background."""
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
         self._server.shutdown()
         self._thread.join(timeout=10)
 
@@ -103,19 +123,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def busy_world(world):
     """The client has a deliverable to review, a goal to sign and an overdue request; the project has an update."""
-    from portal.assets import service as assets
-    from portal.extensions import db
-    from portal.models import AssetRequest, Update, UpdateKind, UpdateStatus
-    from portal.timeutil import local_today, utcnow
-    from tests.integration.deliverables_support import make_deliverable, submit
-    from tests.integration.goals_support import propose
-
     today = local_today(world.project.timezone)
     request = assets.create_request(world.manager, world.project, title="Logo files", kinds=["images"])
     db.session.commit()
     db.session.execute(AssetRequest.__table__.update().where(AssetRequest.id == request.id).values(due_date=today - timedelta(days=2)))
     propose(world.manager, world.project, title="More online orders")
     submit(world.manager, make_deliverable(world.manager, world.project, title="Homepage design"))
-    db.session.add(Update(project=world.project, kind=UpdateKind.WEEKLY, status=UpdateStatus.PUBLISHED, title="Week 47", body="Quiet week.", published_at=utcnow() - timedelta(days=1)))
+    weekly = Update(project=world.project, kind=UpdateKind.WEEKLY, status=UpdateStatus.PUBLISHED, title="Week 47", body="Quiet week.")
+    weekly.published_at = utcnow() - timedelta(days=1)
+    db.session.add(weekly)
     db.session.commit()
     return world

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import OutboxEmail, User
-from tests.conftest import PASSWORD
+from tests.fixtures.builders import PASSWORD
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "portal" / "translations"
 _INVITE_PATH = re.compile(r"/invite/[A-Za-z0-9_\-]+")

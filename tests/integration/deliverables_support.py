@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from portal.deliverables import service
 from portal.extensions import db
-from portal.models import ActivityEvent, OutboxEmail, Project, User
+from portal.models import Project, User
 from portal.models.deliverables import Decision, Deliverable, DeliverableFile, DeliverableVersion
 from portal.storage import storage_for
 from portal.storage.images import inspect_image
 from portal.storage.uploads import ReceivedFile
 from tests.integration.asset_helpers import PDF, png_bytes
 
-__all__ = ["PDF", "add_file", "decisions", "emails", "events", "make_deliverable", "png_bytes", "submit"]
+__all__ = ["PDF", "add_file", "decisions", "make_deliverable", "png_bytes", "submit"]
 
 
 def add_file(actor: User, version: DeliverableVersion, content: bytes = PDF, name: str = "brief.pdf") -> DeliverableFile:
@@ -58,16 +58,6 @@ def submit(
     service.submit_version(actor, version, change_notes=notes, links=links, impact_note=impact)
     db.session.commit()
     return version
-
-
-def emails(kind: str) -> list[OutboxEmail]:
-    """Return the queued emails of one kind, oldest first."""
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind).order_by(OutboxEmail.id)))
-
-
-def events(verb: str) -> list[ActivityEvent]:
-    """Return the activity events with this verb, oldest first."""
-    return list(db.session.scalars(select(ActivityEvent).where(ActivityEvent.verb == verb).order_by(ActivityEvent.id)))
 
 
 def decisions(deliverable_id: int) -> list[Decision]:

@@ -6,12 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from portal.extensions import db
 from portal.goals import service
 from portal.goals.terms import Terms
-from portal.models import ActivityEvent, Goal, OutboxEmail, Project, User
+from portal.models import Goal, Project, User
 from portal.timeutil import local_today
 
 
@@ -49,16 +47,3 @@ def agree(goal: Goal, signer: User) -> Goal:
 def agreed_goal(manager: User, approver: User, project: Project, **values: Any) -> Goal:
     """Return a goal the manager proposed and the approver agreed."""
     return agree(propose(manager, project, **values), approver)
-
-
-def emails(kind: str | None = None) -> list[OutboxEmail]:
-    """Return the queued emails (of ``kind``), oldest first."""
-    query = select(OutboxEmail).order_by(OutboxEmail.id)
-    if kind:
-        query = query.where(OutboxEmail.kind == kind)
-    return list(db.session.scalars(query))
-
-
-def verbs() -> list[str]:
-    """Return the verbs of the activity log, oldest first."""
-    return list(db.session.scalars(select(ActivityEvent.verb).order_by(ActivityEvent.id)))

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from portal.auth import service as auth_service
 from portal.extensions import db
 from portal.models import ActivityEvent, EmailStatus, OutboxEmail, ProjectMember, Role, TokenPurpose
-from portal.timeutil import utcnow
-from tests.conftest import PASSWORD
+from portal.timeutil import project_today, utcnow
+from tests.fixtures.builders import PASSWORD
 
 ROLES = ("anonymous", "other_client", "own_client", "manager", "other_manager", "admin")
 
@@ -173,12 +173,12 @@ class Scene:
     # Goals: rows written directly (no activity events), so a refused visitor's check sees no change.
 
     def _goal(self, proposer: str = "manager", *, agreed: bool = False, closing: bool = False):
-        from datetime import date, timedelta
+        from datetime import timedelta
         from decimal import Decimal
 
         from portal.models import (
-            ClosureStatus,
             CloseOutcome,
+            ClosureStatus,
             Goal,
             GoalAssumption,
             GoalClosure,
@@ -194,14 +194,14 @@ class Scene:
         goal = Goal(project=self.world.project, created_by=author, current_number=1, version=1, state=GoalState.PROPOSED)
         revision = GoalRevision(
             goal=goal, number=1, title="More online orders", measure=MeasureKind.METRIC, metric_name="Orders",
-            baseline=Decimal(120), target=Decimal(200), unit="orders", target_date=date.today() + timedelta(days=90),
+            baseline=Decimal(120), target=Decimal(200), unit="orders", target_date=project_today(self.world.project) + timedelta(days=90),
             proposed_by=author, side=side,
         )
         signatures = [GoalSignature(revision=revision, side=side, user=author, implied=True, signed_at=utcnow())]
         if agreed or closing:
             other = self.world.own_client if side is Side.AGENCY else self.world.manager
             signatures.append(GoalSignature(revision=revision, side=side.other, user=other, signed_at=utcnow()))
-            revision.agreed_at, revision.agreed_on = utcnow(), date.today()
+            revision.agreed_at, revision.agreed_on = utcnow(), project_today(self.world.project)
             goal.state, goal.agreed_number = GoalState.AGREED, 1
         assumption = GoalAssumption(goal=goal, text="Photos arrive in March", side=side, added_in=1)
         db.session.add_all([goal, revision, *signatures, assumption])
@@ -507,7 +507,7 @@ def return_note(s: Scene) -> dict:
 
 
 def goal_form(s: Scene) -> dict:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     return {
         "title": "More newsletter sign-ups",
@@ -516,7 +516,7 @@ def goal_form(s: Scene) -> dict:
         "baseline": "40",
         "target": "90",
         "unit": "count",
-        "target_date": (date.today() + timedelta(days=60)).isoformat(),
+        "target_date": (project_today(s.world.project) + timedelta(days=60)).isoformat(),
         "assumptions": "The client approves the pop-up design",
     }
 
@@ -526,9 +526,12 @@ def goal_counter(s: Scene) -> dict:
 
 
 def goal_check_in(s: Scene) -> dict:
-    from portal.timeutil import project_today
-
     return {"checkin-measured_on": project_today(s.world.project).isoformat(), "checkin-value": "130"}
+
+
+def goal_decline(s: Scene) -> dict:
+    """Return a filled-in form declining the goal's first revision."""
+    return {"decline-revision": "1", "decline-reason": "Not now"}
 
 
 def assumption_answer(s: Scene) -> dict:
@@ -586,6 +589,16 @@ def deliverable_draft_form(s: Scene) -> dict:
 
 def deliverable_changes(s: Scene) -> dict:
     return {"changes-reason_category": "quality", "changes-text": "The photo is blurry"}
+
+
+def deliverable_comment(s: Scene) -> dict:
+    """Return a filled-in comment on a deliverable."""
+    return {"comment-body": "Looks good"}
+
+
+def deliverable_reopen(s: Scene) -> dict:
+    """Return a filled-in form reopening an approved deliverable."""
+    return {"reopen-reason": "Legal found a wrong claim"}
 
 
 def deliverable_upload(s: Scene) -> dict:
@@ -688,7 +701,7 @@ MATRIX = [
     row("POST", "/goals/{agency_goal}/revise",                   LOGIN, 404,  DONE,  DONE,  404,   DONE, data=goal_counter),
     row("POST", "/goals/{agency_goal}/sign",                     LOGIN, 404,  DONE,  422,   404,   422,  data=lambda s: {"revision": "1"}),
     row("POST", "/goals/{client_goal}/sign",                     LOGIN, 404,  422,   DONE,  404,   DONE, data=lambda s: {"revision": "1"}),
-    row("POST", "/goals/{agency_goal}/decline",                  LOGIN, 404,  DONE,  422,   404,   422,  data=lambda s: {"decline-revision": "1", "decline-reason": "Not now"}),
+    row("POST", "/goals/{agency_goal}/decline",                  LOGIN, 404,  DONE,  422,   404,   422,  data=goal_decline),
     row("POST", "/goals/{agency_goal}/assumptions/{assumption}", LOGIN, 404,  DONE,  403,   404,   403,  data=assumption_answer),
     row("POST", "/goals/{client_goal}/assumptions/{assumption}", LOGIN, 404,  403,   DONE,  404,   DONE, data=assumption_answer),
     row("POST", "/goals/{agreed_goal}/check-ins",                LOGIN, 403,  403,   DONE,  404,   DONE, data=goal_check_in),
@@ -731,10 +744,11 @@ MATRIX = [
     row("GET",  "/deliverables/{deliverable}",                             LOGIN, 404,  200,   200,   404,   200),
     row("GET",  "/deliverables/{deliverable}/edit",                        LOGIN, 403,  403,   200,   404,   200),
     row("POST", "/deliverables/{deliverable}/edit",                        LOGIN, 403,  403,   DONE,  404,   DONE, data=deliverable_form),
-    row("POST", "/deliverables/{deliverable}/comments",                    LOGIN, 404,  DONE,  DONE,  404,   DONE, data=lambda s: {"comment-body": "Looks good"}),
+    row("POST", "/deliverables/{deliverable}/comments",                    LOGIN, 404,  DONE,  DONE,  404,   DONE, data=deliverable_comment),
     row("POST", "/deliverables/{review_deliverable}/versions/1/approve",   LOGIN, 404,  DONE,  403,   404,   403),
-    row("POST", "/deliverables/{review_deliverable}/versions/1/request-changes", LOGIN, 404, DONE, 403, 404, 403, data=deliverable_changes),
-    row("POST", "/deliverables/{approved_deliverable}/reopen",             LOGIN, 403,  403,   403,   403,   DONE, data=lambda s: {"reopen-reason": "Legal found a wrong claim"}),
+    row("POST", "/deliverables/{review_deliverable}/versions/1/request-changes", LOGIN, 404, DONE, 403, 404, 403,
+        data=deliverable_changes),
+    row("POST", "/deliverables/{approved_deliverable}/reopen",             LOGIN, 403,  403,   403,   403,   DONE, data=deliverable_reopen),
     row("POST", "/deliverables/{review_deliverable}/versions/new",         LOGIN, 403,  403,   DONE,  404,   DONE),
     row("GET",  "/deliverables/{drafted_deliverable}/draft",               LOGIN, 403,  403,   200,   404,   200),
     row("POST", "/deliverables/{drafted_deliverable}/draft",               LOGIN, 403,  403,   DONE,  404,   DONE, data=deliverable_draft_form),

@@ -23,6 +23,7 @@ from portal.models import (
 )
 from portal.models.activity import AppendOnlyError
 from portal.timeutil import utcnow
+from tests.fixtures.activity import events
 
 # --- Helpers ------------------------------------------------------------------------
 
@@ -43,11 +44,6 @@ def field_error(response, field_id: str) -> str:
     match = re.search(rf'<div id="{re.escape(field_id)}-error"[^>]*>(.*?)</div>', page_text(response), re.S)
     assert match, f"no error under {field_id}"
     return " ".join(match.group(1).split())
-
-
-def events(verb: str) -> list[ActivityEvent]:
-    """Return the activity events with ``verb``, oldest first."""
-    return list(db.session.scalars(select(ActivityEvent).where(ActivityEvent.verb == verb).order_by(ActivityEvent.id)))
 
 
 def count(model) -> int:

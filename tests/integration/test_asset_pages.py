@@ -10,10 +10,8 @@ from sqlalchemy import select
 from portal.assets import service
 from portal.extensions import db
 from portal.models import AssetRequest, AssetRequestStatus, Project, ProjectMember, Role
-from portal.timeutil import local_today
+from portal.timeutil import project_today
 from tests.integration.asset_helpers import png_bytes, store_file
-
-TODAY = local_today("Europe/Istanbul")  # the test projects' zone: at 22:00 UTC it is already tomorrow there
 
 
 @pytest.fixture
@@ -39,7 +37,8 @@ def request_form(**values) -> dict:
 
 def test_staff_request_files_and_the_client_finds_them_on_their_checklist(manager_web, client_web, world):
     """A request made on the form shows on the client's home ("What we need from you") and the project page."""
-    response = manager_web.post(f"/projects/{world.project.id}/assets/requests/new", request_form(due_date=(TODAY + timedelta(days=5)).isoformat()))
+    in_five_days = project_today(world.project) + timedelta(days=5)
+    response = manager_web.post(f"/projects/{world.project.id}/assets/requests/new", request_form(due_date=in_five_days.isoformat()))
     assert response.status_code == 302
     asset_request = db.session.scalars(select(AssetRequest)).one()
     assert response.headers["Location"] == f"/assets/requests/{asset_request.id}"
@@ -58,12 +57,13 @@ def test_a_bad_request_form_keeps_what_was_typed(manager_web, world):
     """Missing kinds and a past date: 422 with each message on its field, the typed title kept."""
     response = manager_web.post(
         f"/projects/{world.project.id}/assets/requests/new",
-        request_form(title="Photos of the shop", kinds=[], due_date=(TODAY - timedelta(days=1)).isoformat()),
+        request_form(title="Photos of the shop", kinds=[], due_date=(project_today(world.project) - timedelta(days=1)).isoformat()),
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Choose at least one kind of file." in page and 'value="Photos of the shop"' in page
-    response = manager_web.post(f"/projects/{world.project.id}/assets/requests/new", request_form(due_date=(TODAY - timedelta(days=1)).isoformat()))
+    yesterday = project_today(world.project) - timedelta(days=1)
+    response = manager_web.post(f"/projects/{world.project.id}/assets/requests/new", request_form(due_date=yesterday.isoformat()))
     assert response.status_code == 422 and "The due date cannot be in the past." in response.get_data(as_text=True)
     assert db.session.scalar(select(AssetRequest)) is None
 
@@ -113,8 +113,10 @@ def test_reviewing_on_the_page(manager_web, client_web, world):
 
 def test_outstanding_requests_are_on_the_home_with_their_due_dates(client_web, world):
     """The client's "Needs your attention" lists what is still needed (oldest first), saying which is overdue."""
+    today = project_today(world.project)
     for title, days in (("Texts", 5), ("Photos", -2), ("Logo", 1)):
-        service.create_request(world.manager, world.project, title=title, kinds=["any"], due_date=TODAY + timedelta(days=days), today=TODAY - timedelta(days=10))
+        due = today + timedelta(days=days)
+        service.create_request(world.manager, world.project, title=title, kinds=["any"], due_date=due, today=today - timedelta(days=10))
     db.session.commit()
     home = client_web.text("/")
     block = home[home.index("Needs your attention") :]
@@ -130,8 +132,9 @@ def test_empty_states_say_what_to_do(manager_web, client_web, world):
 
 
 def _requests(project: Project, count: int) -> None:
+    today = project_today(project)
     for n in range(count):
-        asset_request = service.create_request(project.manager, project, title=f"Item {n}", kinds=["images"], due_date=TODAY + timedelta(days=n % 5))
+        asset_request = service.create_request(project.manager, project, title=f"Item {n}", kinds=["images"], due_date=today + timedelta(days=n % 5))
         if n % 3 == 0:
             store_file(project.members[0].user, project, asset_request, png_bytes(8, 8), f"item-{n}.png")
     db.session.commit()

@@ -14,20 +14,18 @@ from portal.assets import service
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import (
-    ActivityEvent,
     AssetFile,
     AssetRequest,
     AssetRequestStatus,
     AssetReview,
-    OutboxEmail,
     ProjectMember,
     ReviewState,
     Role,
 )
-from portal.timeutil import local_today, utcnow
+from portal.timeutil import day_start, project_today, utcnow
+from tests.fixtures.activity import events
+from tests.fixtures.outbox import emails
 from tests.integration.asset_helpers import PDF, png_bytes, store_file
-
-TODAY = local_today("Europe/Istanbul")  # the test projects' zone: at 22:00 UTC it is already tomorrow there
 
 
 @pytest.fixture(autouse=True)
@@ -37,21 +35,16 @@ def request_context(app):
         yield
 
 
-def emails(kind: str) -> list[OutboxEmail]:
-    """Return the queued emails of one kind."""
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind).order_by(OutboxEmail.id)))
-
-
-def events(verb: str) -> list[ActivityEvent]:
-    """Return the activity events with this verb."""
-    return list(db.session.scalars(select(ActivityEvent).where(ActivityEvent.verb == verb)))
+def today(world) -> date:
+    """Return the calendar day it is in the world's project's zone (at 22:00 UTC it is already tomorrow in Istanbul)."""
+    return project_today(world.project)
 
 
 @pytest.fixture
 def logo(world) -> AssetRequest:
     """A request for a logo on the world's project, already emailed to the client."""
     asset_request = service.create_request(
-        world.manager, world.project, title="Logo as a vector file", kinds=["images"], instructions="SVG or EPS", due_date=TODAY + timedelta(days=7)
+        world.manager, world.project, title="Logo as a vector file", kinds=["images"], instructions="SVG or EPS", due_date=today(world) + timedelta(days=7)
     )
     db.session.commit()
     return asset_request
@@ -93,12 +86,14 @@ def test_creating_a_request_puts_it_on_the_checklist_and_tells_the_client(world,
         ({"title": "x" * 201, "kinds": ["images"]}, "title"),
         ({"title": "Logo", "kinds": []}, "kinds"),
         ({"title": "Logo", "kinds": ["images", "executables"]}, "kinds"),
-        ({"title": "Logo", "kinds": ["images"], "due_date": TODAY - timedelta(days=1)}, "due_date"),
+        ({"title": "Logo", "kinds": ["images"], "due_date": timedelta(days=-1)}, "due_date"),  # from the project's today
         ({"title": "Logo", "kinds": ["images"], "instructions": "x" * 5001}, "instructions"),
     ],
 )
 def test_bad_requests_are_refused_on_their_field(world, values, field):
     """Each invalid input names its field, and nothing is written."""
+    if isinstance(values.get("due_date"), timedelta):
+        values = {**values, "due_date": today(world) + values["due_date"]}
     with pytest.raises(DomainError) as refused:
         service.create_request(world.manager, world.project, **values)
     assert refused.value.field == field
@@ -125,12 +120,12 @@ def test_any_kind_stands_alone(world):
 
 def test_editing_an_open_request(world, logo):
     """Staff change an open request; the change is logged; closed requests cannot change."""
-    changed = service.update_request(world.manager, logo, {"title": "Logo (SVG)", "due_date": TODAY + timedelta(days=3), "required": True})
+    changed = service.update_request(world.manager, logo, {"title": "Logo (SVG)", "due_date": today(world) + timedelta(days=3), "required": True})
     db.session.commit()
     assert changed == ["title", "due_date"] and logo.title == "Logo (SVG)"
     assert events("asset.request_updated")[0].data == {"fields": ["title", "due_date"]}
     with pytest.raises(DomainError) as refused:
-        service.update_request(world.manager, logo, {"due_date": TODAY - timedelta(days=2)})
+        service.update_request(world.manager, logo, {"due_date": today(world) - timedelta(days=2)})
     assert refused.value.field == "due_date"
     db.session.rollback()
     service.cancel_request(world.manager, logo)
@@ -307,12 +302,12 @@ def test_two_reviews_racing_record_exactly_one(app, world, logo):
 def test_checklist_puts_overdue_first_and_counts_what_was_provided(world):
     """Overdue requests lead, then open ones by due date, then those in review, then done; cancelled ones do not count."""
     make = lambda title, due=None: service.create_request(world.manager, world.project, title=title, kinds=["images"], due_date=due, today=date(2000, 1, 1))  # noqa: E731
-    later = make("Later", TODAY + timedelta(days=10))
-    overdue = make("Overdue", TODAY - timedelta(days=3))
-    soon = make("Soon", TODAY + timedelta(days=1))
+    later = make("Later", today(world) + timedelta(days=10))
+    overdue = make("Overdue", today(world) - timedelta(days=3))
+    soon = make("Soon", today(world) + timedelta(days=1))
     undated = make("Undated")
-    in_review = make("In review", TODAY - timedelta(days=5))
-    done = make("Done", TODAY - timedelta(days=9))
+    in_review = make("In review", today(world) - timedelta(days=5))
+    done = make("Done", today(world) - timedelta(days=9))
     dropped = make("Dropped")
     db.session.commit()
     submit(world, in_review)
@@ -333,13 +328,19 @@ def test_checklist_puts_overdue_first_and_counts_what_was_provided(world):
 
 
 def _due(world, title: str, days: int, **extra) -> AssetRequest:
-    return service.create_request(world.manager, world.project, title=title, kinds=["images"], due_date=TODAY + timedelta(days=days), today=TODAY - timedelta(days=30), **extra)
+    day = today(world)
+    return service.create_request(
+        world.manager, world.project, title=title, kinds=["images"], due_date=day + timedelta(days=days), today=day - timedelta(days=30), **extra
+    )
 
 
-NOON = datetime.combine(TODAY, datetime.min.time()).replace(hour=9).astimezone()
+@pytest.fixture
+def noon(world) -> datetime:
+    """Return nine in the morning of the project's today, in its zone: when the daily reminder job runs."""
+    return day_start(today(world), world.project.timezone) + timedelta(hours=9)
 
 
-def test_reminders_cover_requests_due_within_two_days_and_overdue_ones(world):
+def test_reminders_cover_requests_due_within_two_days_and_overdue_ones(world, noon):
     """One email per client lists what is overdue and what is due within two days; nothing else is mentioned."""
     _due(world, "Overdue photos", -4)
     _due(world, "Texts due tomorrow", 1)
@@ -349,7 +350,7 @@ def test_reminders_cover_requests_due_within_two_days_and_overdue_ones(world):
     db.session.commit()
     submit(world, in_review)
 
-    assert service.send_reminders(NOON) == 1
+    assert service.send_reminders(noon) == 1
     db.session.commit()
     (email,) = emails("asset_reminder")
     assert email.to_address == world.own_client.email
@@ -360,34 +361,34 @@ def test_reminders_cover_requests_due_within_two_days_and_overdue_ones(world):
     assert "overdue" in email.subject.lower()
 
 
-def test_reminders_are_sent_at_most_once_a_day(world):
+def test_reminders_are_sent_at_most_once_a_day(world, noon):
     """A second run the same day queues nothing; the next day reminds again."""
     _due(world, "Overdue photos", -1)
     db.session.commit()
-    assert service.send_reminders(NOON) == 1
+    assert service.send_reminders(noon) == 1
     db.session.commit()
-    assert service.send_reminders(NOON + timedelta(hours=3)) == 0
+    assert service.send_reminders(noon + timedelta(hours=3)) == 0
     db.session.commit()
-    assert service.send_reminders(NOON + timedelta(days=1)) == 1
+    assert service.send_reminders(noon + timedelta(days=1)) == 1
     db.session.commit()
     assert len(emails("asset_reminder")) == 2
 
 
-def test_no_reminders_for_closed_requests_archived_projects_or_people_who_opted_out(world, make_user):
+def test_no_reminders_for_closed_requests_archived_projects_or_people_who_opted_out(world, make_user, noon):
     """Accepted and cancelled requests, archived projects and people without activity emails get nothing."""
     cancelled = _due(world, "Cancelled", -1)
     db.session.commit()
     service.cancel_request(world.manager, cancelled)
     db.session.commit()
-    assert service.send_reminders(NOON) == 0
+    assert service.send_reminders(noon) == 0
     _due(world, "Overdue", -1)
     world.own_client.notify_activity = False
     db.session.commit()
-    assert service.send_reminders(NOON) == 0
+    assert service.send_reminders(noon) == 0
     world.own_client.notify_activity = True
     world.project.archived_at = utcnow()
     db.session.commit()
-    assert service.send_reminders(NOON) == 0
+    assert service.send_reminders(noon) == 0
 
 
 def test_the_command_and_the_scheduler_job_send_reminders(app, world, runner):

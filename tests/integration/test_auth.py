@@ -10,13 +10,15 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from babel.support import Translations
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from portal import create_app
 from portal.config import ConfigError
 from portal.extensions import db
 from portal.models import OutboxEmail, Role, User
-from tests.conftest import PASSWORD, app_config
+from tests.conftest import app_config
+from tests.fixtures.builders import PASSWORD
+from tests.fixtures.outbox import emails, outbox_size
 
 MISMATCH = "That email and password do not match an active account."
 NEW_PASSWORD = "plum tree over the quiet harbour"
@@ -44,16 +46,6 @@ def field_error(response, field_id: str) -> str:
     match = re.search(rf'<div id="{re.escape(field_id)}-error"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
     assert match, f"no error under {field_id}"
     return " ".join(match.group(1).split())
-
-
-def emails_to(address: str) -> list[OutboxEmail]:
-    """Return the emails queued for ``address``, oldest first."""
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id)))
-
-
-def outbox_size() -> int:
-    """Return how many emails the outbox holds."""
-    return db.session.scalar(select(func.count()).select_from(OutboxEmail))
 
 
 def link_in(email: OutboxEmail) -> str:
@@ -277,7 +269,7 @@ def test_admin_invitation_reaches_the_invitee_in_their_language(web, world):
     """A staff invitation is queued once, in the language chosen for the invitee."""
     web.login(world.admin)
     assert location(invite_staff(web, "Zeynep@Example.com", "tr")) == "/admin/users"
-    [email] = emails_to("zeynep@example.com")
+    [email] = emails(to="zeynep@example.com")
     assert email.language == "tr"
     assert email.subject == turkish("%(inviter)s invites you to join the team on Rapport") % {"inviter": "Elif Admin"}
     assert "/invite/" in email.text_body
@@ -289,7 +281,7 @@ def test_manager_invites_a_client_person_in_their_language(web, world, language)
     web.login(world.manager)
     response = web.post(f"/clients/{world.own_org.id}/invite", {"name": "Selin", "email": "selin@example.com", "language": language})
     assert location(response) == f"/clients/{world.own_org.id}"
-    [email] = emails_to("selin@example.com")
+    [email] = emails(to="selin@example.com")
     subject = "%(inviter)s invites you to follow %(client)s on Rapport"
     subject = turkish(subject) if language == "tr" else subject
     assert email.language == language
@@ -302,7 +294,7 @@ def test_invitation_link_works_once(web, make_web, world):
     """The invitee sets a name and password through the link; the link then stops working."""
     web.login(world.admin)
     invite_staff(web)
-    link = link_in(emails_to("zeynep@example.com")[0])
+    link = link_in(emails(to="zeynep@example.com")[0])
 
     newcomer = make_web()
     assert "Join Rapport" in newcomer.text(link)
@@ -324,7 +316,7 @@ def test_resent_invitation_replaces_the_old_link(web, make_web, world):
     invite_staff(web)
     zeynep = db.session.scalar(User.by_email("zeynep@example.com"))
     assert location(web.post(f"/admin/users/{zeynep.id}/resend")) == f"/admin/users/{zeynep.id}"
-    first, second = (link_in(email) for email in emails_to("zeynep@example.com"))
+    first, second = (link_in(email) for email in emails(to="zeynep@example.com"))
     assert first != second
     assert make_web().get(first).status_code == 404
     assert make_web().get(second).status_code == 200
@@ -334,7 +326,7 @@ def test_failed_acceptance_does_not_use_up_the_invitation(web, make_web, world):
     """A password the policy refuses is explained at the field, and the link still works afterwards."""
     web.login(world.admin)
     invite_staff(web)
-    link = link_in(emails_to("zeynep@example.com")[0])
+    link = link_in(emails(to="zeynep@example.com")[0])
     newcomer = make_web()
     response = newcomer.post(link, {"name": "Zeynep", "password": "zeynep@example.com", "confirm": "zeynep@example.com"})
     assert response.status_code == 422
@@ -348,7 +340,7 @@ def test_invitation_expires(app, web, make_web, world):
     with time_machine.travel(now(), tick=False) as clock:
         web.login(world.admin)
         invite_staff(web)
-        link = link_in(emails_to("zeynep@example.com")[0])
+        link = link_in(emails(to="zeynep@example.com")[0])
         clock.shift(days - timedelta(minutes=1))
         assert make_web().get(link).status_code == 200
         clock.shift(timedelta(minutes=2))
@@ -359,7 +351,7 @@ def test_invitation_token_is_stored_only_hashed(web, world):
     """The database never holds the secret part of an emailed link."""
     web.login(world.admin)
     invite_staff(web)
-    token = link_in(emails_to("zeynep@example.com")[0]).rsplit("/", 1)[1]
+    token = link_in(emails(to="zeynep@example.com")[0]).rsplit("/", 1)[1]
     assert len(token) * 6 >= 128  # URL-safe base64: at least 128 random bits
     rows = db.session.execute(text("SELECT * FROM account_tokens")).all()
     assert rows
@@ -372,7 +364,7 @@ def test_invitation_token_is_stored_only_hashed(web, world):
 def test_reset_request_does_not_reveal_whether_an_account_exists(web, world):
     """Known and unknown addresses get the same message; only the known one gets an email."""
     known = web.post("/password/forgot", {"email": world.own_client.email}, follow_redirects=True)
-    assert len(emails_to(world.own_client.email)) == 1
+    assert len(emails(to=world.own_client.email)) == 1
     before = outbox_size()
     unknown = web.post("/password/forgot", {"email": "nobody@example.com"}, follow_redirects=True)
     assert outbox_size() == before
@@ -387,7 +379,7 @@ def test_reset_link_works_once_and_ends_every_session(make_web, world):
     laptop.login(world.own_client)
     phone.login(world.own_client)
     forgetful.post("/password/forgot", {"email": world.own_client.email})
-    link = link_in(emails_to(world.own_client.email)[0])
+    link = link_in(emails(to=world.own_client.email)[0])
 
     assert forgetful.get(link).status_code == 200
     assert location(forgetful.post(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})) == "/login"
@@ -540,13 +532,9 @@ def test_anonymous_form_post_is_not_returned_to_after_login(web, world):
 
 def test_no_reset_link_for_people_of_an_archived_client(web, world):
     """Archived organisations' people get no password-reset email (they cannot log in anyway)."""
-    from sqlalchemy import func, select
-
     from portal.clients import service as client_service
-    from portal.extensions import db
-    from portal.models import OutboxEmail
 
     client_service.set_archived(world.admin, world.own_org, True)
     db.session.commit()
     web.post("/password/forgot", {"email": world.own_client.email})
-    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+    assert outbox_size() == 0

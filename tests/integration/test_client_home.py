@@ -116,7 +116,9 @@ def test_returned_requests_and_overdue_dates_are_said(make_web, world):
     request = assets.create_request(world.manager, world.project, title="Shop photos", kinds=["images"])
     db.session.commit()
     db.session.execute(
-        AssetRequest.__table__.update().where(AssetRequest.id == request.id).values(due_date=local_today(world.project.timezone) - timedelta(days=3), status="returned")
+        AssetRequest.__table__.update()
+        .where(AssetRequest.id == request.id)
+        .values(due_date=local_today(world.project.timezone) - timedelta(days=3), status="returned")
     )
     db.session.commit()
     block = attention(logged_in(make_web, world.own_client).text("/"))

@@ -27,10 +27,12 @@ from portal.models.deliverables import (
     ReasonCategory,
     VersionStatus,
 )
-from portal.timeutil import local_today, project_today, utcnow
-from tests.integration.deliverables_support import add_file, decisions, emails, events, make_deliverable, png_bytes, submit
+from portal.timeutil import project_today, utcnow
+from tests.fixtures.activity import events
+from tests.fixtures.outbox import emails
+from tests.fixtures.race import race
+from tests.integration.deliverables_support import add_file, decisions, make_deliverable, png_bytes, submit
 
-TODAY = local_today("Europe/Istanbul")  # the test projects' zone: at 22:00 UTC it is already tomorrow there
 APPROVE = DecisionOutcome.APPROVE
 CHANGES = DecisionOutcome.CHANGES_REQUESTED
 
@@ -87,7 +89,7 @@ def test_a_deliverable_takes_the_projects_included_rounds_unless_told_otherwise(
     """Staff create deliverables; included rounds default from the project; the creation is in the activity log."""
     world.project.included_rounds = 3
     db.session.commit()
-    first = make_deliverable(world.manager, world.project, due_date=TODAY + timedelta(days=10))
+    first = make_deliverable(world.manager, world.project, due_date=project_today(world.project) + timedelta(days=10))
     second = make_deliverable(world.manager, world.project, title="Brand book", included_rounds=0)
     assert (first.included_rounds, second.included_rounds) == (3, 0)
     assert first.status is DeliverableStatus.PREPARING and first.current_number is None
@@ -99,13 +101,15 @@ def test_a_deliverable_takes_the_projects_included_rounds_unless_told_otherwise(
     [
         ({"title": "  "}, "title"),
         ({"title": "x" * 201}, "title"),
-        ({"due_date": TODAY - timedelta(days=1)}, "due_date"),
+        ({"due_date": timedelta(days=-1)}, "due_date"),  # from the project's today
         ({"included_rounds": -1}, "included_rounds"),
         ({"included_rounds": 51}, "included_rounds"),
     ],
 )
 def test_bad_details_are_refused_on_their_field(world, values, field):
     """A blank or long title, a past due date, an impossible number of rounds: refused, nothing saved."""
+    if isinstance(values.get("due_date"), timedelta):
+        values = {**values, "due_date": project_today(world.project) + values["due_date"]}
     with pytest.raises(DomainError) as refused:
         service.create_deliverable(world.manager, world.project, **{"title": "Homepage", **values})
     assert refused.value.field == field
@@ -632,30 +636,6 @@ def test_deciding_on_a_version_replaced_meanwhile_is_refused(app, world):
     assert db.session.get(Deliverable, deliverable.id).status is DeliverableStatus.IN_REVIEW
 
 
-def _race(app: Flask, *actions) -> list[BaseException | None]:
-    """Run each action in its own thread, app context and session; all read, then all write at once."""
-    barrier = threading.Barrier(len(actions))
-    results: list[BaseException | None] = [None] * len(actions)
-
-    def run(index: int, action) -> None:
-        with app.test_request_context():
-            try:
-                action(barrier)
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _decides(version_id: int, user_id: int, outcome: DecisionOutcome):
     """Return a race action: load the version as its page would, wait for the others, then decide."""
 
@@ -676,7 +656,7 @@ def test_approval_and_request_for_changes_at_once_under_any(app, world, priya):
     user_ids = (world.own_client.id, priya.id)
     db.session.remove()
 
-    results = _race(app, _decides(version_id, user_ids[0], APPROVE), _decides(version_id, user_ids[1], CHANGES))
+    results = race(app, _decides(version_id, user_ids[0], APPROVE), _decides(version_id, user_ids[1], CHANGES))
     assert sum(r is None for r in results) == 1 and all(isinstance(r, Conflict) for r in results if r is not None), results
     (decision,) = decisions(deliverable_id)
     settled = db.session.get(Deliverable, deliverable_id).status
@@ -693,7 +673,7 @@ def test_two_approvals_at_once_under_all_both_count(app, world, priya):
     user_ids = (world.own_client.id, priya.id)
     db.session.remove()
 
-    results = _race(app, *(_decides(version_id, user_id, APPROVE) for user_id in user_ids))
+    results = race(app, *(_decides(version_id, user_id, APPROVE) for user_id in user_ids))
     assert results == [None, None]
     assert len(decisions(deliverable_id)) == 2
     assert db.session.get(Deliverable, deliverable_id).status is DeliverableStatus.APPROVED
@@ -707,7 +687,7 @@ def test_the_same_approver_twice_at_once_records_one_decision(app, world):
     user_id = world.own_client.id
     db.session.remove()
 
-    results = _race(app, _decides(version_id, user_id, CHANGES), _decides(version_id, user_id, CHANGES))
+    results = race(app, _decides(version_id, user_id, CHANGES), _decides(version_id, user_id, CHANGES))
     assert sum(r is None for r in results) == 1 and any(isinstance(r, Conflict) for r in results), results
     assert len(decisions(deliverable_id)) == 1
 
@@ -731,7 +711,7 @@ def test_an_approval_racing_the_removal_of_the_last_missing_approver_settles_the
         barrier.wait()
         projects.remove_member(manager, member)
 
-    results = _race(app, _decides(version_id, priya_id, APPROVE), removes_cem)
+    results = race(app, _decides(version_id, priya_id, APPROVE), removes_cem)
     assert results == [None, None], results
     assert db.session.get(Deliverable, deliverable_id).status is DeliverableStatus.APPROVED
     assert db.session.get(DeliverableVersion, version_id).status is VersionStatus.APPROVED

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from portal.errors import Conflict, DomainError, NotAllowed
@@ -27,14 +25,10 @@ from portal.models import (
     Side,
 )
 from portal.timeutil import project_today, utcnow
-from tests.integration.goals_support import (
-    agree,
-    agreed_goal,
-    emails,
-    propose,
-    terms,
-    verbs,
-)
+from tests.fixtures.activity import verbs
+from tests.fixtures.outbox import emails
+from tests.fixtures.race import race
+from tests.integration.goals_support import agree, agreed_goal, propose, terms
 
 
 @pytest.fixture(autouse=True)
@@ -550,34 +544,6 @@ def test_a_failed_action_leaves_no_event_and_no_email(world):
 # --- Concurrency ---------------------------------------------------------------------------
 
 
-def _race(app: Flask, *actions) -> list[BaseException | None]:
-    """Run each action in its own thread, app context and database session, released together.
-
-    Every action first loads the goal (what its user saw), waits at the barrier until
-    all have, then writes and commits: the reads all happen before any write.
-    """
-    barrier = threading.Barrier(len(actions))
-    results: list[BaseException | None] = [None] * len(actions)
-
-    def run(index: int, action) -> None:
-        with app.test_request_context():
-            try:
-                action(barrier)
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _assert_agreement_is_consistent(goal_id: int) -> Goal:
     """An agreed goal's agreed revision carries both signatures; no other revision is marked agreed."""
     db.session.expire_all()
@@ -610,7 +576,7 @@ def test_a_signature_racing_a_counter_proposal_cannot_make_mismatched_agreement(
         barrier.wait()
         service.revise_goal(db.session.get(type(world.manager), manager_id), goal, terms(target=Decimal(260)), seen=1)
 
-    results = _race(app, client_signs, manager_revises)
+    results = race(app, client_signs, manager_revises)
     failures = [r for r in results if r is not None]
     assert len(failures) == 1 and isinstance(failures[0], Conflict), results
     goal = _assert_agreement_is_consistent(goal_id)
@@ -639,7 +605,7 @@ def test_two_approvers_signing_at_once_leave_one_client_signature(app, world, ma
 
         return action
 
-    results = _race(app, *(signs(i) for i in signer_ids))
+    results = race(app, *(signs(i) for i in signer_ids))
     assert sum(r is None for r in results) == 1 and any(isinstance(r, Conflict) for r in results), results
     goal = _assert_agreement_is_consistent(goal_id)
     assert goal.state is GoalState.AGREED

@@ -14,7 +14,8 @@ from portal.extensions import db
 from portal.goals import service
 from portal.models import CloseOutcome, Goal, GoalComment, GoalSignature, GoalState, ProjectMember, Role, Side
 from portal.timeutil import project_today, utcnow
-from tests.integration.goals_support import agree, agreed_goal, emails, propose, terms
+from tests.fixtures.outbox import emails
+from tests.integration.goals_support import agree, agreed_goal, propose, terms
 
 
 @pytest.fixture(autouse=True)

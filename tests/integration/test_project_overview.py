@@ -48,8 +48,9 @@ def test_overview_shows_health_then_every_block(make_web, world):
 def test_clients_never_see_internal_events_or_notes(make_web, world):
     """An internal event and an internal expectation note are on the staff overview only."""
     activity.record(world.manager, "project.updated", world.project, project=world.project, data={"title": "Secret margin"}, internal=True)
-    expectations.create_note(world.manager, world.project, {"expected": "Launch in May", "reality": "Internal worry", "visibility": "internal", "assessment": "as_expected"})
-    expectations.create_note(world.manager, world.project, {"expected": "Launch in May", "reality": "Shared reality", "visibility": "shared", "assessment": "as_expected"})
+    for reality, visibility in (("Internal worry", "internal"), ("Shared reality", "shared")):
+        note = {"expected": "Launch in May", "reality": reality, "visibility": visibility, "assessment": "as_expected"}
+        expectations.create_note(world.manager, world.project, note)
     db.session.commit()
     client_page = logged_in(make_web, world.own_client).text(f"/projects/{world.project.id}")
     assert "Secret margin" not in client_page and "Internal worry" not in client_page and "Shared reality" in client_page

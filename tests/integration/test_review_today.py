@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import ActivityEvent, Role, Update, UpdateAttachment, UpdateKind, UpdateStatus
+from portal.models import Role, Update, UpdateAttachment, UpdateKind, UpdateStatus
 from portal.timeutil import utcnow
+from tests.fixtures.activity import event_count
 from tests.integration.asset_helpers import png_bytes
 from tests.integration.deliverables_support import make_deliverable, submit
 from tests.integration.goals_support import propose
@@ -30,11 +31,6 @@ def published_update(project, author, title: str = "Sprint 3") -> Update:
     db.session.add(update)
     db.session.commit()
     return update
-
-
-def events() -> int:
-    """Return how many activity events exist."""
-    return db.session.scalar(select(func.count()).select_from(ActivityEvent))
 
 
 # --- Hostile query strings on the new pages ------------------------------------------------------
@@ -115,10 +111,10 @@ def test_attachment_id_of_another_update_in_own_project_url_is_404(make_web, wor
     client = logged_in(make_web, world.own_client)
     assert client.get(f"/projects/{world.project.id}/updates/{mine.id}/attachments/{theirs.id}").status_code == 404
     manager = logged_in(make_web, world.manager)
-    before = events()
+    before = event_count()
     response = manager.post(f"/projects/{world.project.id}/updates/{mine.id}/attachments/{theirs.id}/remove")
     assert response.status_code == 404
-    assert db.session.get(UpdateAttachment, theirs.id) is not None and events() == before
+    assert db.session.get(UpdateAttachment, theirs.id) is not None and event_count() == before
 
 
 def test_a_get_on_the_remove_route_changes_nothing(make_web, world):
@@ -225,7 +221,8 @@ def test_weekly_email_text_is_plain_and_html_is_escaped(app, world):
     from portal.notify.service import render_email
     from portal.updates.dispatch import render_weekly_facts
 
-    fact = {"kind": "goal_closed", "severity": "bad", "params": {"title": f"Tom & Jerry {XSS}", "outcome": "missed", "reason": f"Why {XSS}", "impact": "a < b"}, "link": None}
+    params = {"title": f"Tom & Jerry {XSS}", "outcome": "missed", "reason": f"Why {XSS}", "impact": "a < b"}
+    fact = {"kind": "goal_closed", "severity": "bad", "params": params, "link": None}
     text_facts, html_facts = render_weekly_facts([("bad", [fact])], "en")
     update = SimpleNamespace(week_of=utcnow().date(), late=False)
     _, text, html_body = render_email(

@@ -260,7 +260,6 @@ def test_nothing_to_do_says_so_and_what_comes_next(make_web, world):
 
 def test_a_client_never_sees_the_staff_queue_or_its_pages(make_web, world, agency):
     """A client's home has no staff queue, even asked with the staff parameters; staff pages refuse them."""
-    own, _ = agency
     client = logged_in(make_web, world.own_client)
     page = client.get(f"/?manager={world.manager.id}&more=concern")
     assert page.status_code == 200

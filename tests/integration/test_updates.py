@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import (
     AckChoice,
-    OutboxEmail,
     Role,
     Update,
     UpdateAcknowledgement,
@@ -18,6 +17,7 @@ from portal.models import (
     UpdateStatus,
 )
 from portal.updates import service
+from tests.fixtures.outbox import emails
 
 
 def post_update(world, *, publish: bool = True, **values):
@@ -27,11 +27,6 @@ def post_update(world, *, publish: bool = True, **values):
     update = service.save_update(world.manager, world.project, values, publish=publish)
     db.session.commit()
     return update
-
-
-def emails(kind: str) -> list[OutboxEmail]:
-    """Return the queued emails of one kind."""
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind).order_by(OutboxEmail.id)))
 
 
 # --- Writing and publishing ---------------------------------------------------------------

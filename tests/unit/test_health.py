@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,10 +27,14 @@ from portal.models import (
     Update,
     UpdateStatus,
 )
-from portal.timeutil import local_today
+from portal.timeutil import project_today
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-TODAY = local_today("Europe/Istanbul", NOW)
+
+
+def today(project: Project) -> date:
+    """Return the project's calendar day at NOW (read in the project's own zone, as health is)."""
+    return project_today(project, NOW)
 
 
 @pytest.fixture
@@ -43,7 +47,8 @@ def project(make_project) -> Project:
 
 def speak(project: Project, *, days_ago: int, status: UpdateStatus = UpdateStatus.PUBLISHED) -> Update:
     """Add an update to ``project`` published ``days_ago`` days before NOW."""
-    update = Update(project=project, title="News", body="Done", status=status, published_at=NOW - timedelta(days=days_ago) if status is UpdateStatus.PUBLISHED else None)
+    published_at = NOW - timedelta(days=days_ago) if status is UpdateStatus.PUBLISHED else None
+    update = Update(project=project, title="News", body="Done", status=status, published_at=published_at)
     db.session.add(update)
     db.session.commit()
     return update
@@ -59,14 +64,14 @@ def goal_at(project: Project, actual: str | None, *, state: GoalState = GoalStat
             measure=MeasureKind.METRIC,
             baseline=Decimal(100),
             target=Decimal(200),
-            target_date=TODAY + timedelta(days=50),
+            target_date=today(project) + timedelta(days=50),
             side=Side.AGENCY,
-            agreed_on=TODAY - timedelta(days=50),
+            agreed_on=today(project) - timedelta(days=50),
             agreed_at=NOW - timedelta(days=50),
         )
     )
     if actual is not None:
-        goal.check_ins.append(GoalCheckIn(revision_number=1, measured_on=TODAY, value=Decimal(actual)))
+        goal.check_ins.append(GoalCheckIn(revision_number=1, measured_on=today(project), value=Decimal(actual)))
     db.session.add(goal)
     db.session.commit()
     return goal
@@ -74,7 +79,7 @@ def goal_at(project: Project, actual: str | None, *, state: GoalState = GoalStat
 
 def late_deliverable(project: Project, days: int, status: DeliverableStatus = DeliverableStatus.IN_REVIEW) -> Deliverable:
     """Add a deliverable due ``days`` days ago (negative: in the future)."""
-    deliverable = Deliverable(project=project, title="Homepage", due_date=TODAY - timedelta(days=days), status=status, lock_version=1)
+    deliverable = Deliverable(project=project, title="Homepage", due_date=today(project) - timedelta(days=days), status=status, lock_version=1)
     db.session.add(deliverable)
     db.session.commit()
     return deliverable
@@ -82,7 +87,7 @@ def late_deliverable(project: Project, days: int, status: DeliverableStatus = De
 
 def late_request(project: Project, days: int, status: AssetRequestStatus = AssetRequestStatus.OPEN) -> AssetRequest:
     """Add an asset request due ``days`` days ago."""
-    asset_request = AssetRequest(project=project, title="Logo", kinds=["images"], due_date=TODAY - timedelta(days=days), status=status, row_version=1)
+    asset_request = AssetRequest(project=project, title="Logo", kinds=["images"], due_date=today(project) - timedelta(days=days), status=status, row_version=1)
     db.session.add(asset_request)
     db.session.commit()
     return asset_request
@@ -177,7 +182,7 @@ def test_overdue_is_read_in_the_projects_zone(make_project):
     angeles = make_project(name="Los Angeles", timezone="America/Los_Angeles", created_at=late_evening - timedelta(days=30))
     for p in (istanbul, angeles):
         db.session.add(Update(project=p, title="News", body="x", status=UpdateStatus.PUBLISHED, published_at=late_evening))
-        db.session.add(Deliverable(project=p, title="Due on the 23rd", due_date=datetime(2026, 11, 23).date(), status=DeliverableStatus.PREPARING, lock_version=1))
+        db.session.add(Deliverable(project=p, title="Due on the 23rd", due_date=date(2026, 11, 23), status=DeliverableStatus.PREPARING, lock_version=1))
     db.session.commit()
     result = health_for([istanbul, angeles], late_evening)
     assert result[istanbul.id].status is HealthStatus.AT_RISK

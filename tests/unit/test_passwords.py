@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
+from portal import create_app
 from portal.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, password_problem, verify_password
+from portal.config import ConfigError
+from tests.conftest import FAST_PASSWORD_HASHING, app_config
 
 
 @pytest.mark.parametrize(
@@ -76,6 +79,39 @@ def test_hash_uses_owasp_parameters():
     params = hash_password("correct horse battery").split("$")[3]
     values = dict(item.split("=") for item in params.split(","))
     assert int(values["m"]) >= 19 * 1024 and int(values["t"]) >= 2 and int(values["p"]) >= 1
+
+
+def argon2_parameters(password_hash: str) -> dict[str, int]:
+    """Return the m, t and p an Argon2 hash was made with."""
+    return {key: int(value) for key, value in (item.split("=") for item in password_hash.split("$")[3].split(","))}
+
+
+def test_production_hashes_with_owasp_parameters(database_url, tmp_path):
+    """A production app hashes with OWASP's parameters, whatever the test suite uses for speed."""
+    production = create_app(app_config(database_url, tmp_path, ENV="production"))
+    with production.app_context():
+        stored = hash_password("correct horse battery")
+        assert argon2_parameters(stored) == {"m": 19 * 1024, "t": 2, "p": 1}
+        assert verify_password(stored, "correct horse battery") and not needs_rehash(stored)
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+def test_weaker_hashing_is_refused_outside_the_test_suite(database_url, tmp_path, env):
+    """Parameters below OWASP's stop a production or development start; only PORTAL_ENV=testing takes them."""
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_KIB"):
+        create_app(app_config(database_url, tmp_path, ENV=env, **FAST_PASSWORD_HASHING))
+    testing = create_app(app_config(database_url, tmp_path))
+    with testing.app_context():
+        assert argon2_parameters(hash_password("correct horse battery"))["m"] == FAST_PASSWORD_HASHING["PASSWORD_HASH_MEMORY_KIB"]
+
+
+def test_a_hash_from_other_parameters_is_upgraded_when_the_app_changes_them(database_url, tmp_path):
+    """An app with stronger parameters flags hashes made with the old ones, and verifies them still."""
+    stored = hash_password("correct horse battery")
+    stronger = create_app(app_config(database_url, tmp_path, ENV="production", PASSWORD_HASH_TIME_COST=3))
+    with stronger.app_context():
+        assert verify_password(stored, "correct horse battery") and needs_rehash(stored)
+        assert argon2_parameters(hash_password("correct horse battery"))["t"] == 3
 
 
 def test_verify_accepts_only_the_right_password():
