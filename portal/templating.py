@@ -26,7 +26,7 @@ from portal.markdown import render_markdown
 from portal.notify.sender import redact_links
 from portal.storage.downloads import human_size
 from portal.timeutil import utcnow
-from portal.weekly.facts import group_facts, is_quiet
+from portal.weekly.facts import group_facts, is_quiet, sentences_for
 
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
 
@@ -165,6 +165,7 @@ def init_app(app: Flask) -> None:
         csrf_token=generate_csrf,
         current_locale=lambda: str(get_locale()),
         language_names=LANGUAGE_NAMES,
+        fact_sentences=sentences_for,
         group_facts=group_facts,
         facts_are_quiet=is_quiet,
         goal_measure_text=texts.measure_text,

@@ -22,12 +22,27 @@ def init_app(app: Flask) -> None:
     from portal.assets import attention, views, weekly
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
     from portal.sections import Section, project_sections
-    from portal.weekly.facts import expectation_facts, weekly_facts
+    from portal.weekly.facts import FactSentences, expectation_facts, fact_sentences, weekly_facts
 
     app.register_blueprint(views.bp)
     project_sections.add(app, "assets", Section("assets/_project_section.html", views.project_section), order=30)
     weekly_facts.add(app, "assets", weekly.asset_facts, order=13)
     expectation_facts.add(app, "assets", weekly.asset_lines, order=60)
+    fact_sentences.add(
+        app,
+        "assets",
+        FactSentences(
+            "assets/_facts.html",
+            frozenset({
+                "asset_overdue",
+                "asset_needed",
+                "asset_provided",
+                "asset_accepted",
+                "asset_schedule",
+            }),
+        ),
+        order=30,
+    )
     client_attention.add(app, "asset", ClientKind(_l("Files requested"), attention.requests_open), order=50)
     staff_attention.add(app, "asset_overdue", StaffKind(_l("Overdue asset requests"), "assets/_staff_attention.html", attention.overdue), order=40)
     staff_attention.add(

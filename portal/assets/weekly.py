@@ -1,6 +1,6 @@
 """What asset requests contribute to the weekly update and to the weekly expectation note (registered on import).
 
-Weekly update kinds (sentences in ``templates/updates/_facts.html``):
+Weekly update kinds (sentences in ``templates/assets/_facts.html``):
 
 - ``asset_overdue`` (bad): the client's part is past its due date — days overdue, whether the
   work needs it, and the agency's note if the last upload was returned.

@@ -1,6 +1,6 @@
 """What deliverables contribute to the weekly update and to the weekly expectation note (registered by ``init_app``).
 
-Weekly update kinds (sentences in ``templates/updates/_facts.html``), from
+Weekly update kinds (sentences in ``templates/deliverables/_facts.html``), from
 :func:`deliverable_facts`:
 
 - ``deliverable_overdue`` (bad): not approved and past its due date — days late, whose turn it is.

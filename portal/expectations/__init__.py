@@ -18,7 +18,7 @@ def init_app(app: Flask) -> None:
     from portal.expectations import views, weekly
     from portal.expectations.forms import ASSESSMENT_LABELS
     from portal.sections import Section, project_sections
-    from portal.weekly.facts import expectation_facts, weekly_facts
+    from portal.weekly.facts import FactSentences, expectation_facts, fact_sentences, weekly_facts
 
     app.register_blueprint(views.bp)
     app.jinja_env.globals["assessment_labels"] = ASSESSMENT_LABELS
@@ -27,4 +27,19 @@ def init_app(app: Flask) -> None:
     expectation_facts.add(app, "acknowledgements", weekly.acknowledgements, order=20)
     expectation_facts.add(app, "staff_notes", weekly.staff_notes, order=30)
     weekly_facts.add(app, "expectation_slips", weekly.expectation_slips, order=10)
+    fact_sentences.add(
+        app,
+        "expectations",
+        FactSentences(
+            "expectations/_facts.html",
+            frozenset({
+                "expectation_slip",
+                "weekly_update_late",
+                "weekly_update_on_time",
+                "client_acknowledgements",
+                "staff_notes_summary",
+            }),
+        ),
+        order=50,
+    )
     timeline_kinds.add(app, "expectations", TimelineKind(_l("Expectations"), ("expectation.",), EVENTS), order=50)

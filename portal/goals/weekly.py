@@ -1,6 +1,6 @@
 """What goals contribute to the weekly update and to the weekly expectation note (registered by ``portal.goals.init_app``).
 
-Weekly update kinds (sentences in ``templates/updates/_facts.html``):
+Weekly update kinds (sentences in ``templates/goals/_facts.html``):
 
 - ``goal_off_track`` / ``goal_at_risk`` (bad): an agreed goal behind plan, with the expected and
   actual values, the gap in the goal's unit and in percent of the planned change, and the

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, Protocol, cast
 
 from flask import current_app
 from flask_babel import force_locale
@@ -37,10 +38,10 @@ from portal.models import (
     WeeklyNote,
 )
 from portal.notify.service import queue_email
+from portal.updates.service import client_members
 from portal.urls import portal_url
 from portal.weekly.facts import Fact, compose, group_facts, is_quiet
 from portal.weekly.slots import WeekSlot, current_week, late_after, latest_slot, shift_week, slot_for, weeks_between
-from portal.updates.service import client_members
 
 log = logging.getLogger(__name__)
 
@@ -304,17 +305,32 @@ def send_weekly(item: DueWeekly, now: datetime) -> int | None:
     return queued
 
 
-def render_weekly_facts(groups: list[tuple[str, list[dict]]], language: str) -> tuple[Markup, Markup]:
+def render_weekly_facts(groups: list[tuple[str, list[dict[str, Any]]]], language: str) -> tuple[Markup, Markup]:
     """Render the grouped facts of a weekly update for an email in ``language``: (text part, HTML part).
 
     Both are escaped HTML, as every block of an email template is: ``render_email``
     unescapes the text part once.
     """
-    macros = current_app.jinja_env.get_template("updates/_facts.html").module
+    # Jinja adds a template's macros to its module at runtime; its type declares none.
+    macros = cast(_FactMacros, current_app.jinja_env.get_template("weekly/_facts.html").module)
     with force_locale(language):
-        text = Markup(macros.weekly_email_text(groups).strip("\n"))
-        html = Markup(macros.weekly_email_html(groups))
+        # The macros' output was escaped by Jinja (an autoescaped .html template): Markup only
+        # keeps it from being escaped a second time.
+        text = Markup(macros.weekly_email_text(groups).strip("\n"))  # noqa: S704
+        html = Markup(macros.weekly_email_html(groups))  # noqa: S704
     return text, html
+
+
+class _FactMacros(Protocol):
+    """The macros of ``weekly/_facts.html`` that render the facts of a weekly email."""
+
+    def weekly_email_text(self, groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
+        """Return the text part's facts (escaped HTML)."""
+        ...
+
+    def weekly_email_html(self, groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
+        """Return the HTML part's facts."""
+        ...
 
 
 def _take_notes(claim: Update, facts: list[Fact]) -> None:

@@ -15,7 +15,7 @@ inclusive, ``period_end`` exclusive, both aware UTC) and the moment of composing
 returns facts and must run a constant number of queries. ``params`` must be
 JSON-serialisable: the facts are stored with the update (or note) and turned into
 sentences in each reader's language when a page or an email is rendered
-(``templates/updates/_facts.html``).
+(``templates/weekly/_facts.html``, with each feature's sentences in ``templates/<feature>/_facts.html``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from flask import current_app
 
 from portal.models import Project
 from portal.registry import Registry
@@ -41,7 +43,7 @@ _RANK = {severity: i for i, severity in enumerate(SEVERITIES)}
 class Fact:
     """One thing the weekly update (or an expectation note) says, as data.
 
-    ``kind`` selects the sentence in ``templates/updates/_facts.html`` (unknown kinds are
+    ``kind`` selects the sentence in its feature's ``_facts.html`` (see ``fact_sentences``; unknown kinds are
     rendered generically); ``severity`` is one of SEVERITIES and decides where it goes;
     ``params`` fill the sentence (JSON-serialisable: numbers, strings, ISO dates);
     ``link`` is a path inside the portal ("/projects/3/…"), made absolute in emails.
@@ -94,6 +96,26 @@ class FactRegistry(Registry[FactProvider]):
 # Providers of the weekly update, and of the weekly expectation-vs-reality note.
 weekly_facts = FactRegistry("weekly_facts")
 expectation_facts = FactRegistry("expectation_facts")
+
+
+@dataclass(frozen=True)
+class FactSentences:
+    """Where the sentences of a feature's fact kinds are: a template with ``headline(f)`` and ``slip_lines(f, lines)``."""
+
+    template: str
+    kinds: frozenset[str]
+
+
+# The sentence templates of every feature's facts; templates/weekly/_facts.html picks one per fact.
+fact_sentences: Registry[FactSentences] = Registry("fact_sentences")
+
+
+def sentences_for(kind: str) -> Any:
+    """Return the template module with the sentences of ``kind`` for the current app (None: the generic sentence)."""
+    for sentences in fact_sentences.values():
+        if kind in sentences.kinds:
+            return current_app.jinja_env.get_template(sentences.template).module
+    return None
 
 
 def compose(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
