@@ -54,9 +54,30 @@ def seed(database_url: str, clients: int, projects: int, goals_each: int = 10, d
     from portal.auth.passwords import hash_password
     from portal.extensions import db
     from portal.models import (
-        AckChoice, AssetRequest, AssetRequestStatus, Client, Deliverable, DeliverableStatus, DeliverableVersion, Goal,
-        GoalCheckIn, GoalRevision, GoalSignature, GoalState, MeasureKind, PreferredChannel, Project, ProjectMember, Role,
-        Side, Update, UpdateAcknowledgement, UpdateKind, UpdateStatus, User, VersionStatus,
+        AckChoice,
+        AssetRequest,
+        AssetRequestStatus,
+        Client,
+        Deliverable,
+        DeliverableStatus,
+        DeliverableVersion,
+        Goal,
+        GoalCheckIn,
+        GoalRevision,
+        GoalSignature,
+        GoalState,
+        MeasureKind,
+        PreferredChannel,
+        Project,
+        ProjectMember,
+        Role,
+        Side,
+        Update,
+        UpdateAcknowledgement,
+        UpdateKind,
+        UpdateStatus,
+        User,
+        VersionStatus,
     )
     from portal.timeutil import local_today
 
@@ -144,7 +165,7 @@ def seed(database_url: str, clients: int, projects: int, goals_each: int = 10, d
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":  # explicit ids above: move the sequences past them
                 for table in ("users", "clients", "projects", "goals", "goal_revisions", "deliverables", "deliverable_versions", "updates"):
-                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608 - table names from the literal tuple above
             conn.exec_driver_sql("ANALYZE")
         counts = {model.__tablename__: len(batch) for model, batch in rows.items()}
         print("seeded", ", ".join(f"{n} {t}" for t, n in counts.items() if t in ("projects", "goals", "deliverables", "asset_requests", "updates")))
@@ -181,7 +202,8 @@ def wrk(url: str, cookie: str, duration: int, connections: int, script: str, tim
         check=True,
     ).stdout
     match = re.search(r"RESULT (\S+) (\S+) (\S+) (\d+)", out)
-    assert match, out
+    if not match:
+        raise SystemExit(f"wrk printed no result:\n{out}")
     return float(match[1]), float(match[2]), float(match[3]), int(match[4])
 
 
@@ -240,7 +262,8 @@ def main() -> None:
         for label, path, cookie in pages:
             check = urllib.request.Request(base + path, headers={"Cookie": cookie})
             with urllib.request.urlopen(check) as response:  # a page that fails is no benchmark
-                assert response.status == 200 and response.url == base + path, (label, response.status, response.url)
+                if response.status != 200 or response.url != base + path:
+                    raise SystemExit(f"{label}: {response.status} {response.url}")
             rps, p50, p95, errors = wrk(base + path, cookie, args.duration, args.connections, str(script), args.timeout)
             baseline = baseline or (rps, p50)
             print(f"{label:<30}{rps:>9.0f}{p50:>9.1f}{p95:>9.1f}{errors:>8}{rps / baseline[0]:>14.3f}×{p50 / baseline[1]:>12.1f}×", flush=True)

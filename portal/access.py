@@ -40,7 +40,7 @@ from portal.models import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def visible_projects(user: User, *, include_archived: bool = False) -> Select[tuple[Project]]:
+def visible_projects(user: User, *, include_archived: bool = False) -> Select[Project]:
     """Return a select of the projects ``user`` may see."""
     query = select(Project)
     if user.role is Role.MANAGER:
@@ -54,7 +54,7 @@ def visible_projects(user: User, *, include_archived: bool = False) -> Select[tu
     return query
 
 
-def visible_clients(user: User) -> Select[tuple[Client]]:
+def visible_clients(user: User) -> Select[Client]:
     """Return a select of the client organisations ``user`` may see."""
     query = select(Client)
     if user.role is Role.MANAGER:
@@ -133,7 +133,7 @@ def admin_required(view: F) -> F:
 
 
 
-def visible_goals(user: User) -> Select[tuple[Goal]]:
+def visible_goals(user: User) -> Select[Goal]:
     """Return a select of the goals ``user`` may see: those of the projects they see (archived ones included)."""
     projects = visible_projects(user, include_archived=True).with_only_columns(Project.id)
     return select(Goal).where(Goal.project_id.in_(projects))
@@ -151,7 +151,7 @@ def goal_or_404(user: User, goal_id: int) -> Goal:
 
 
 
-def visible_asset_requests(user: User) -> Select[tuple[AssetRequest]]:
+def visible_asset_requests(user: User) -> Select[AssetRequest]:
     """Return a select of the asset requests ``user`` may see: those of the projects they see (archived ones included)."""
     projects = visible_projects(user, include_archived=True).with_only_columns(Project.id)
     return select(AssetRequest).where(AssetRequest.project_id.in_(projects))
@@ -187,7 +187,7 @@ def managed_project_or_404(user: User, project_id: int) -> Project:
     return project
 
 
-def visible_events(user: User, project: Project) -> Select[tuple[ActivityEvent]]:
+def visible_events(user: User, project: Project) -> Select[ActivityEvent]:
     """Return a select of ``project``'s activity events ``user`` may see (clients: none of the internal ones)."""
     query = select(ActivityEvent).where(ActivityEvent.project_id == project.id)
     if not user.is_staff:
@@ -195,7 +195,7 @@ def visible_events(user: User, project: Project) -> Select[tuple[ActivityEvent]]
     return query
 
 
-def visible_updates(user: User, project: Project) -> Select[tuple[Update]]:
+def visible_updates(user: User, project: Project) -> Select[Update]:
     """Return a select of the updates of ``project`` that ``user`` may read (clients: published only)."""
     query = select(Update).where(Update.project_id == project.id)
     if not user.is_staff:
@@ -223,7 +223,7 @@ def update_attachment_or_404(user: User, project_id: int, update_id: int, attach
     return found
 
 
-def visible_expectation_notes(user: User, project: Project) -> Select[tuple[ExpectationNote]]:
+def visible_expectation_notes(user: User, project: Project) -> Select[ExpectationNote]:
     """Return a select of the expectation notes of ``project`` that ``user`` may read (clients: shared only)."""
     query = select(ExpectationNote).where(ExpectationNote.project_id == project.id)
     if not user.is_staff:
@@ -244,7 +244,7 @@ def expectation_note_or_404(user: User, project_id: int, note_id: int) -> Expect
 
 
 
-def visible_deliverables(user: User) -> Select[tuple[Deliverable]]:
+def visible_deliverables(user: User) -> Select[Deliverable]:
     """Return a select of the deliverables ``user`` may see: those of the projects they see (archived ones included)."""
     projects = visible_projects(user, include_archived=True).with_only_columns(Project.id)
     return select(Deliverable).where(Deliverable.project_id.in_(projects))

@@ -179,7 +179,7 @@ class StaffScope:
         """Return how many items of ``kind`` the page shows."""
         return EXPANDED_LIMIT if kind == self.expand else GROUP_LIMIT
 
-    def rows(self, query: Select[Any], kind: str) -> tuple[list[Any], int]:
+    def rows(self, query: Select[*tuple[Any, ...]], kind: str) -> tuple[list[Any], int]:
         """Run ``query`` limited to what the page shows; return its rows and how many matched in all.
 
         Each row ends with the extra ``total`` column (a window count before the LIMIT).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import click
@@ -21,10 +22,8 @@ def scheduler_command() -> None:
     jobs.use_app(current_app._get_current_object())  # type: ignore[attr-defined]
     scheduler = jobs.build_scheduler(current_app)
     click.echo("Scheduler started (Ctrl-C to stop).")
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 @portal_cli.command("send-outbox")

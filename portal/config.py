@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask
 
@@ -25,7 +25,7 @@ class Config:
     AGENCY_NAME = "Rapport"
 
     # Languages and time.
-    LANGUAGES = ["en", "tr"]
+    LANGUAGES: ClassVar[list[str]] = ["en", "tr"]
     DEFAULT_LANGUAGE = "en"
     TIMEZONE = "Europe/Istanbul"  # the agency's zone: default for users and projects
     WEEKLY_WEEKDAY = 0  # Monday; default for new projects
@@ -64,7 +64,7 @@ class Config:
     # Rate limits and infrastructure.
     REDIS_URL: str | None = None
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
-    RATELIMIT_TOKEN = "10 per minute;50 per hour"
+    RATELIMIT_TOKEN = "10 per minute;50 per hour"  # noqa: S105 - the limit of the token forms, not a secret
     PROXY_COUNT = 0  # number of trusted reverse proxies in front of the app
 
     # Uploads (the request limit; each feature enforces its own rules).

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
-from portal.timeutil import is_timezone, timezone_names
 from portal.templating import LANGUAGE_NAMES
+from portal.timeutil import is_timezone, timezone_names
 
 
 class EmptyForm(FlaskForm):

@@ -255,7 +255,8 @@ def health_for(projects: Sequence[Project], now: datetime, *, rules: Rules | Non
         )
     ).all()
     for project_id, due in [*late_deliverables, *late_requests]:
-        if due < todays[project_id]:
+        # ``due < latest_today`` above already left out undated rows; the check tells the type checker.
+        if due is not None and due < todays[project_id]:
             signals[project_id].overdue_since.append(due)
 
     for project_id, published_at in db.session.execute(

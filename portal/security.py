@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from flask import Flask, Response, current_app, flash, redirect, request, url_for
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
-from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.extensions import login_manager
@@ -17,16 +19,23 @@ CSP = (
 )
 
 
-class TextOnlyMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
+# Werkzeug parses query strings, forms and uploads into this class: values are text, or
+# FileStorage for uploads.
+ParameterValue = str | FileStorage
+
+
+class TextOnlyMultiDict(ImmutableMultiDict[str, ParameterValue]):
     """Query and form values without NUL characters: never part of real text, and PostgreSQL refuses them."""
 
-    def __init__(self, mapping=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, mapping: Iterable[tuple[str, ParameterValue]] | Mapping[str, ParameterValue | list[ParameterValue]] | None = None) -> None:
+        """Copy ``mapping``, removing NUL characters from keys and text values."""
         if mapping is not None:
-            mapping = [(_no_nul(key), _no_nul(value)) for key, value in iter_multi_items(mapping)]
+            mapping = [(key.replace("\x00", ""), _no_nul(value)) for key, value in iter_multi_items(mapping)]
         super().__init__(mapping)
 
 
-def _no_nul(value):  # type: ignore[no-untyped-def]
+def _no_nul(value: ParameterValue) -> ParameterValue:
+    """Return a text value without NUL characters; an uploaded file unchanged."""
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale, dates
-
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, get_babel, get_locale, get_timezone
 from flask_login import current_user
@@ -39,7 +38,7 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = session.get("language")
-    if chosen in languages:
+    if isinstance(chosen, str) and chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LANGUAGE"]
 
@@ -92,7 +91,7 @@ def relative_time(value: datetime | None) -> Markup:
     exact = _datetime_text(value, "medium", locale, get_timezone())
     delta = value - utcnow()
     words = _delta_text(delta.days * 86400 + delta.seconds, locale)
-    return Markup(f'<time datetime="{escape(value.isoformat())}" title="{escape(exact)}">{escape(words)}</time>')
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, words)  # format() escapes each value
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
@@ -165,8 +164,8 @@ def init_app(app: Flask) -> None:
         csrf_token=generate_csrf,
         current_locale=lambda: str(get_locale()),
         language_names=LANGUAGE_NAMES,
-        fact_sentences=sentences_for,
         group_facts=group_facts,
+        fact_sentences=sentences_for,
         facts_are_quiet=is_quiet,
         goal_measure_text=texts.measure_text,
         goal_progress_text=texts.progress_text,

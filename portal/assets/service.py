@@ -36,10 +36,10 @@ from portal.models import (
 )
 from portal.models.assets import WAITING_ON_CLIENT
 from portal.notify.service import queue_email
-from portal.urls import portal_url
 from portal.storage.filetypes import KINDS, extensions_for
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import local_today, project_today, utcnow
+from portal.urls import portal_url
 
 TITLE_MAX = 200
 INSTRUCTIONS_MAX = 5000
@@ -255,7 +255,7 @@ def add_files(actor: User, project: Project, asset_request: AssetRequest | None,
     subject = asset_request or files[0]
     data = {"files": names, "version": version, "request_id": asset_request.id if asset_request else None}
     activity.record(actor, "asset.uploaded", subject, project=project, data=data)
-    context = {
+    context: dict[str, Any] = {
         "project": project,
         "asset_request": asset_request,
         "actor": actor,
@@ -447,7 +447,8 @@ def send_reminders(now: datetime | None = None) -> int:
     due: dict[int, list[AssetRequest]] = defaultdict(list)
     for item in candidates:
         today = project_today(item.project, now)
-        if item.due_date <= today + timedelta(days=REMIND_DAYS_AHEAD):
+        # The query keeps only dated requests; the check tells the type checker so.
+        if item.due_date is not None and item.due_date <= today + timedelta(days=REMIND_DAYS_AHEAD):
             due[item.project_id].append(item)
     if not due:
         return 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
@@ -76,7 +77,7 @@ def asset_facts(project: Project, period_start: datetime, period_end: datetime, 
                 "returned": item.status is AssetRequestStatus.RETURNED,
                 "note": notes.get(item.id, ""),
             }
-            if item.is_overdue(today):
+            if item.due_date is not None and item.is_overdue(today):
                 bad.append(Fact("asset_overdue", "bad", {**params, "days": (today - item.due_date).days}, _link(item)))
             else:
                 days_left = (item.due_date - today).days if item.due_date else None
@@ -135,6 +136,7 @@ def split_waiting(
 
 
 def _days(span: timedelta) -> float:
+    """Return ``span`` in days, to one decimal."""
     return round(span.total_seconds() / 86400, 1)
 
 
@@ -154,7 +156,9 @@ def asset_lines(project: Project, period_start: datetime, period_end: datetime, 
         .where(AssetFile.request_id.in_(ids))
         .group_by(AssetFile.request_id, AssetFile.version)
     ):
-        first_uploads.setdefault(request_id, {})[version] = _aware(at)
+        # Only general files lack a request and a version, and the query leaves them out.
+        if request_id is not None and version is not None:
+            first_uploads.setdefault(request_id, {})[version] = _aware(at)
     reviews: dict[int, dict[int, datetime]] = {}
     for request_id, version, at in db.session.execute(
         select(AssetReview.request_id, AssetReview.version, AssetReview.created_at).where(AssetReview.request_id.in_(ids))
@@ -166,7 +170,7 @@ def asset_lines(project: Project, period_start: datetime, period_end: datetime, 
     for item in requests:
         waiting = split_waiting(item, first_uploads.get(item.id, {}), reviews.get(item.id, {}), now)
         received_on: date | None = waiting.received_at.astimezone(zone).date() if waiting.received_at and item.provided else None
-        params = {
+        params: dict[str, Any] = {
             "request_id": item.id,
             "title": item.title,
             "status": item.status.value,
@@ -175,14 +179,12 @@ def asset_lines(project: Project, period_start: datetime, period_end: datetime, 
             "client_days": _days(waiting.on_client),
             "agency_days": _days(waiting.on_agency),
         }
+        late = False
         if item.due_date is not None:
             # Positive: days late; negative: days early. Not received yet: late so far, or days left.
-            params["days_late"] = ((received_on or today) - item.due_date).days
-        late = params.get("days_late", 0) > 0
-        if received_on is not None:
-            severity = "bad" if late else "progress"
-        else:
-            severity = "bad" if late else "need"
+            params["days_late"] = days_late = ((received_on or today) - item.due_date).days
+            late = days_late > 0
+        severity = "bad" if late else "progress" if received_on is not None else "need"
         lines.append(Fact("asset_schedule", severity, params, _link(item)))
     return lines
 

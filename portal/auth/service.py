@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import activity
@@ -20,8 +21,8 @@ from portal.models import AccountToken, Client, Project, ProjectMember, Role, To
 from portal.models.users import normalise_email
 from portal.notify.service import queue_email
 from portal.signals import approvers_changed
-from portal.urls import portal_url
 from portal.timeutil import utcnow
+from portal.urls import portal_url
 
 PASSWORD_MESSAGES = {
     "too_short": _l("Use at least 8 characters."),
@@ -175,8 +176,10 @@ def _use_token(raw: str, purpose: TokenPurpose) -> AccountToken:
     token = find_token(raw, purpose)
     if token is None:
         raise DomainError(_l("This link has expired or was already used. Ask for a new one."))
-    claimed = db.session.execute(
-        update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow())
+    # An UPDATE answers with a CursorResult, which has the row count Result does not declare.
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow())),
     ).rowcount
     if not claimed:
         raise DomainError(_l("This link has expired or was already used. Ask for a new one."))

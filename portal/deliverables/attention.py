@@ -8,14 +8,14 @@ from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from portal.attention import ClientItem, ClientScope, Deadline, Group, Item, StaffScope
 from portal.extensions import db
 from portal.models import ApprovalRule, Decision, Deliverable, DeliverableStatus, DeliverableVersion, VersionStatus
 
 
-def _current_in_review():  # type: ignore[no-untyped-def]
+def _current_in_review() -> Select[Deliverable, DeliverableVersion]:
     """Return a select of (deliverable, current version) pairs whose version waits for the client's decision."""
     return (
         select(Deliverable, DeliverableVersion)

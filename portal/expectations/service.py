@@ -27,6 +27,7 @@ LIMITS = {"expected": 5000, "reality": 5000, "variance": 200, "cause": 5000, "im
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Return a note's trimmed texts and its assessment and visibility, or raise DomainError naming the field."""
     cleaned: dict[str, Any] = {name: (values.get(name) or "").strip() for name in LIMITS}
     for name, limit in LIMITS.items():
         if len(cleaned[name]) > limit:
@@ -36,11 +37,11 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if not cleaned["reality"]:
         raise DomainError(_l("Write what really happened."), field="reality")
     try:
-        cleaned["assessment"] = Assessment(values.get("assessment"))
+        cleaned["assessment"] = Assessment(values.get("assessment") or "")
     except ValueError:
         raise DomainError(_l("Choose how reality compares with what was expected."), field="assessment") from None
     try:
-        cleaned["visibility"] = Visibility(values.get("visibility"))
+        cleaned["visibility"] = Visibility(values.get("visibility") or "")
     except ValueError:
         raise DomainError(_l("Choose who may read this note."), field="visibility") from None
     if cleaned["assessment"] is Assessment.WORSE and not cleaned["impact"]:
@@ -54,6 +55,7 @@ def create_note(actor: User, project: Project, values: dict[str, Any]) -> Expect
     if not can_manage_project(actor, project):
         raise NotAllowed(_l("Only the project's account manager or an admin can write expectation notes."))
     cleaned = _clean(values)
+    assessment: Assessment = cleaned["assessment"]
     note = ExpectationNote(project_id=project.id, author=actor, source=NoteSource.MANUAL, **cleaned)
     db.session.add(note)
     db.session.flush()
@@ -62,7 +64,7 @@ def create_note(actor: User, project: Project, values: dict[str, Any]) -> Expect
         "expectation.noted",
         note,
         project=project,
-        data={"assessment": note.assessment.value},
+        data={"assessment": assessment.value},
         internal=not note.is_shared,
     )
     return note

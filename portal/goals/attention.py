@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Label, and_, exists, or_, select
 
 from portal.attention import ClientItem, ClientScope, Deadline, Group, Item, StaffScope
 from portal.extensions import db
@@ -109,19 +109,18 @@ def off_track(scope: StaffScope) -> Group:
     """Agreed goals off track on their project's today, the furthest behind first."""
     kind = "goal_off_track"
     off = [
-        goal
+        (goal, goal.title)
         for goal in statuses_for_projects(scope.projects, scope.todays, states=(GoalState.AGREED,))
         if goal.status is ProgressStatus.OFF_TRACK and goal.title is not None
     ]
-    off.sort(key=lambda g: (-(g.behind_percent or 0), g.goal_id))
+    off.sort(key=lambda pair: (-(pair[0].behind_percent or 0), pair[0].goal_id))
     items = []
-    for goal in off[: scope.limit(kind)]:  # only the shown ones become items
+    for goal, title in off[: scope.limit(kind)]:  # only the shown ones become items
         project = scope.projects[goal.project_id]
-        assert goal.title is not None
         items.append(
             Item(
                 kind,
-                goal.title,
+                title,
                 project,
                 day_start(goal.measured_on, project.timezone) if goal.measured_on else None,
                 "goals.show",
@@ -136,7 +135,8 @@ def awaiting_agreement(scope: StaffScope) -> Group:
     """Goal proposals (new goals or new terms) missing a signature, with whose, oldest proposal first."""
     kind = "goal_agreement"
 
-    def signed(side: Side):  # type: ignore[no-untyped-def]
+    def signed(side: Side) -> Label[bool]:
+        """Return a column telling whether ``side`` signed the current revision."""
         return exists().where(GoalSignature.revision_id == GoalRevision.id, GoalSignature.side == side).label(f"{side.value}_signed")
 
     rows, total = scope.rows(

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    Field,
     IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import HiddenInput, TextInput
 
 from portal.goals.terms import (
     MAX_ASSUMPTION_LENGTH,
@@ -51,13 +54,17 @@ OUTCOME_LABELS = {
 }
 
 
-class NumberField(StringField):
+class NumberField(Field):
     """A number typed in the viewer's language (``1.250,5`` or ``1,250.5``); ``data`` is a Decimal or None.
 
     What was typed is shown again when it cannot be read, so nothing is lost.
     """
 
+    widget = TextInput()
+    data: Decimal | None
+
     def process_formdata(self, valuelist: list[str]) -> None:
+        """Read the typed number, or raise ValueError with a message saying what is wrong."""
         self.data = None
         if not valuelist or not valuelist[0].strip():
             return
@@ -67,9 +74,11 @@ class NumberField(StringField):
             raise ValueError(str(NUMBER_MESSAGES[error.problem])) from error
 
     def process_data(self, value: Decimal | None) -> None:
+        """Take the number the form is filled with."""
         self.data = value
 
     def _value(self) -> str:
+        """Return what the input shows: what was typed, else the number in the viewer's language."""
         if self.raw_data:
             return self.raw_data[0]
         return input_value(self.data)
@@ -88,12 +97,14 @@ class LocalDateField(DateField):
 class ChoiceRadioField(RadioField):
     """Radio buttons that refuse a value outside their choices with the field's own message."""
 
-    def __init__(self, label=None, validators=None, *, invalid_message: str, **kwargs):
+    def __init__(self, label: str | None = None, validators: list[Any] | None = None, *, invalid_message: str, **kwargs: Any) -> None:
+        """Make the field; ``invalid_message`` is shown for a value outside the choices."""
         super().__init__(label, validators, validate_choice=False, **kwargs)
         self.invalid_message = invalid_message
 
-    def pre_validate(self, form) -> None:
-        if self.data not in {value for value, _label in self.choices or []}:
+    def pre_validate(self, form: BaseForm) -> None:
+        """Refuse a value outside the choices."""
+        if self.data not in {value for value, _label, _selected, _render_kw in self.iter_choices()}:
             raise ValidationError(self.invalid_message)
 
 
@@ -205,6 +216,13 @@ class GoalTermsForm(FlaskForm):
         self.done_when.data = terms.done_when
         self.target_date.data = terms.target_date
         self.assumptions.data = "\n".join(terms.assumptions)
+
+
+def seen_revision(field: IntegerField) -> int:
+    """Return the number of the revision the user saw, from a validated form (the field requires an integer)."""
+    if field.data is None:
+        raise ValueError("validate the form before reading the revision")
+    return field.data
 
 
 class ProposeGoalForm(GoalTermsForm):

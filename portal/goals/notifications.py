@@ -16,10 +16,7 @@ from portal.urls import portal_url
 def audience(goal: Goal, to: Side, *, approvers_only: bool) -> list[User]:
     """Return the people of side ``to`` who want activity emails."""
     project = goal.project
-    if to is Side.AGENCY:
-        people = [project.manager]
-    else:
-        people = [m.user for m in project.members if m.is_approver or not approvers_only]
+    people = [project.manager] if to is Side.AGENCY else [m.user for m in project.members if m.is_approver or not approvers_only]
     return [p for p in people if p.active and p.notify_activity]
 
 

@@ -199,15 +199,17 @@ def compute_progress(
             on=on, status=status, percent_complete=100 if done else 0, measured_on=measured_on, revision=revision
         )
 
-    expected = expected_value(revision, on)
-    assert expected is not None and revision.baseline is not None and revision.target is not None
+    baseline, target = revision.baseline, revision.target
+    if baseline is None or target is None:  # the service refuses a metric without both
+        raise ValueError(f"metric revision {revision.id} has no baseline or target")
+    expected = _expected(baseline, target, revision.agreed_on, revision.target_date, on)
     actual = latest.value if latest is not None else None
     if actual is None:
         return GoalProgress(
             on=on, status=_CLOSED.get(state, ProgressStatus.NO_DATA), expected=expected, revision=revision
         )
-    behind_percent, status = _verdict(expected, actual, revision.baseline, revision.target, thresholds)
-    complete = percent_of_planned_change(actual - revision.baseline, revision.baseline, revision.target)
+    behind_percent, status = _verdict(expected, actual, baseline, target, thresholds)
+    complete = percent_of_planned_change(actual - baseline, baseline, target)
     return GoalProgress(
         on=on,
         status=_CLOSED.get(state, status),

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import activity
@@ -51,7 +51,6 @@ from portal.models import (
     User,
 )
 from portal.timeutil import project_today, utcnow
-
 
 # --- Who is who ------------------------------------------------------------------
 
@@ -137,9 +136,13 @@ def _claim(goal: Goal) -> None:
     simultaneous decisions is refused instead of mixing signatures of two revisions.
     """
     seen = goal.version
-    result = db.session.execute(
-        update(Goal).where(Goal.id == goal.id, Goal.version == seen).values(version=seen + 1),
-        execution_options={"synchronize_session": False},
+    # An UPDATE answers with a CursorResult, which has the row count Result does not declare.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Goal).where(Goal.id == goal.id, Goal.version == seen).values(version=seen + 1),
+            execution_options={"synchronize_session": False},
+        ),
     )
     if result.rowcount != 1:
         raise _stale(db.session.scalar(select(Goal.current_number).where(Goal.id == goal.id)))

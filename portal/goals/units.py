@@ -90,6 +90,7 @@ class NumberError(ValueError):
 
 
 def _locale_name() -> str:
+    """Return the viewer's locale name, English outside a request."""
     locale = get_locale()
     return str(locale) if locale else "en"
 
@@ -104,6 +105,7 @@ def parse_number(text: str, locale: str | None = None) -> Decimal:
         raise NumberError("not_a_number")
     sign, digits = ("-" if raw[0] == "-" else "", raw[1:]) if raw[0] in "+-" else ("", raw)
     decimal_symbol = get_decimal_symbol(locale)
+    decimal_mark: str | None
     if "," in digits and "." in digits:
         decimal_mark = "," if digits.rfind(",") > digits.rfind(".") else "."
     elif "," in digits or "." in digits:
@@ -112,7 +114,7 @@ def parse_number(text: str, locale: str | None = None) -> Decimal:
         decimal_mark = None if (groups_thousands and mark != decimal_symbol) else mark
     else:
         decimal_mark = None
-    group_mark = {",": ".", ".": ","}.get(decimal_mark or "", None)
+    group_mark = {",": ".", ".": ","}.get(decimal_mark or "")
     if decimal_mark is None:
         plain = digits.replace(",", "").replace(".", "")
     else:

@@ -34,6 +34,7 @@ from portal.goals.forms import (
     ProposeGoalForm,
     ReviseGoalForm,
     SignForm,
+    seen_revision,
 )
 from portal.goals.progress import goal_progress
 from portal.goals.terms import Terms, assumption_changes, assumption_diff, changes
@@ -88,7 +89,7 @@ def _page(
         "approvers": [m.user for m in project.members if m.is_approver and m.user.active],
         "waiting_for": queries.missing_sides(current) if goal.awaiting_signature else [],
         "pending_changes": changes(agreed, current) if goal.change_pending else [],
-        "pending_assumptions": assumption_diff(goal, agreed.number, current.number) if goal.change_pending else ([], []),
+        "pending_assumptions": assumption_diff(goal, agreed.number, current.number) if agreed and goal.change_pending else ([], []),
         "decline_form": forms.pop("decline_form", None) or DeclineForm(formdata=None, prefix="decline", revision=goal.current_number),
         "answer_forms": answer_forms,
         "check_in_form": forms.pop("check_in_form", None)
@@ -164,7 +165,7 @@ def revise(goal_id: int):
     if form.validate_on_submit():
         with committing(form) as saved:
             revision = service.revise_goal(
-                current_user, goal, form.terms(), seen=form.revision.data, note=form.note.data or ""
+                current_user, goal, form.terms(), seen=seen_revision(form.revision), note=form.note.data or ""
             )
         if saved.ok:
             return _to_goal(
@@ -221,7 +222,7 @@ def sign(goal_id: int):
     if not form.validate_on_submit():
         return _page(goal, 400, error=_("Reload the page and sign again: the form was incomplete."))
     with committing(flash_errors=False) as saved:
-        signature = service.sign_revision(current_user, goal, seen=form.revision.data)
+        signature = service.sign_revision(current_user, goal, seen=seen_revision(form.revision))
         revision = signature.revision  # read before the commit expires it
         agreed, number = revision.is_agreed, revision.number
     if not saved.ok:
@@ -240,7 +241,7 @@ def decline(goal_id: int):
     if not form.validate_on_submit():
         return _page(goal, 422, decline_form=form)
     with committing(flash_errors=False) as saved:
-        revision = service.decline_revision(current_user, goal, seen=form.revision.data, reason=form.reason.data or "")
+        revision = service.decline_revision(current_user, goal, seen=seen_revision(form.revision), reason=form.reason.data or "")
         number = revision.number
     if not saved.ok:
         return _page(_goal(goal_id), refused=saved, decline_form=form)

@@ -75,13 +75,15 @@ def percent_of_plan(value: Decimal | None, revision: GoalRevision) -> float | No
 
 
 def _link(goal: Goal) -> str:
+    """Return the path of the goal's page."""
     return portal_path("goals.show", goal_id=goal.id)
 
 
 def _measured(goal: Goal, progress: GoalProgress) -> dict[str, Any]:
     """Return the params every measured-goal fact carries."""
     revision = progress.revision
-    assert revision is not None
+    if revision is None:  # only agreed goals are measured, and their progress carries the agreed revision
+        raise ValueError(f"goal {goal.id} has no agreed revision to measure against")
     return {
         "goal_id": goal.id,
         "title": revision.title,
@@ -102,6 +104,7 @@ def _measured(goal: Goal, progress: GoalProgress) -> dict[str, Any]:
 
 
 def _today(project: Project, now: datetime) -> date:
+    """Return the project's calendar day at ``now``."""
     return local_today(project.timezone, now)
 
 

@@ -7,12 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin
+from portal.models.base import Model, TimestampMixin
 from portal.models.users import User
 
 
-class ActivityEvent(TimestampMixin, db.Model):
+class ActivityEvent(TimestampMixin, Model):
     """One change: who did what to which object, and when. Never updated or deleted."""
 
     __tablename__ = "activity_events"

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import StoredFileMixin, TimestampMixin, enum_column
+from portal.models.base import Model, StoredFileMixin, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class ReviewState(enum.StrEnum):
     RETURNED = "returned"
 
 
-class AssetRequest(TimestampMixin, db.Model):
+class AssetRequest(TimestampMixin, Model):
     """Something the agency needs from the client: a logo, texts, photos…
 
     Uploads while the request is open add files to its ``current_version``; a review
@@ -79,7 +78,8 @@ class AssetRequest(TimestampMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: utcnow(), onupdate=lambda: utcnow())
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __mapper_args__ = {"version_id_col": row_version}
+    # Not a ClassVar: SQLAlchemy's declarative typing declares __mapper_args__ as an attribute, and reads it once, when mapping.
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
 
     project: Mapped[Project] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -109,7 +109,7 @@ class AssetRequest(TimestampMixin, db.Model):
         return self.waiting_on_client and self.due_date is not None and self.due_date < today
 
 
-class AssetFile(StoredFileMixin, TimestampMixin, db.Model):
+class AssetFile(StoredFileMixin, TimestampMixin, Model):
     """One uploaded file: for a request (with a version), or among the project's general files.
 
     ``original_name`` is only what the uploader's browser called it (cleaned, for
@@ -138,7 +138,7 @@ class AssetFile(StoredFileMixin, TimestampMixin, db.Model):
 
 
 
-class AssetReview(TimestampMixin, db.Model):
+class AssetReview(TimestampMixin, Model):
     """The agency's decision on one version of a request: accepted, or returned with a note."""
 
     __tablename__ = "asset_reviews"

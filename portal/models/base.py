@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Enum, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.extensions import Base, db
 from portal.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds ``db.Model`` from ``Base`` at runtime (adding its bind and
+    # query helpers, which Rapport does not use); mypy cannot subclass an attribute, so it
+    # checks the models against ``Base``, whose mapping and constructor they share.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def enum_column(kind: type[enum.Enum], length: int = 20) -> Enum:

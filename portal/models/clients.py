@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ class PreferredChannel(enum.StrEnum):
     MEETING = "meeting"
 
 
-class Client(TimestampMixin, db.Model):
+class Client(TimestampMixin, Model):
     """A client organisation: its users see only its own projects."""
 
     __tablename__ = "clients"

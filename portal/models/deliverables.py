@@ -34,9 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship, validates
 
-from portal.extensions import db
 from portal.models.activity import AppendOnlyError
-from portal.models.base import StoredFileMixin, TimestampMixin, enum_column
+from portal.models.base import Model, StoredFileMixin, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ class ReasonCategory(enum.StrEnum):
     OTHER = "other"
 
 
-class Deliverable(TimestampMixin, db.Model):
+class Deliverable(TimestampMixin, Model):
     """A piece of work the client approves: a design, a text, a staging site…"""
 
     __tablename__ = "deliverables"
@@ -135,7 +134,7 @@ class Deliverable(TimestampMixin, db.Model):
         return self.due_date is not None and self.due_date < today and self.status is not DeliverableStatus.APPROVED
 
 
-class DeliverableVersion(TimestampMixin, db.Model):
+class DeliverableVersion(TimestampMixin, Model):
     """Version N of a deliverable: its files and links, the change notes and, past the agreed rounds, the impact.
 
     ``round`` is the revision round: 0 for the first version, one more for each version
@@ -185,7 +184,7 @@ class DeliverableVersion(TimestampMixin, db.Model):
         return not self.files and not self.links
 
 
-class DeliverableFile(StoredFileMixin, TimestampMixin, db.Model):
+class DeliverableFile(StoredFileMixin, TimestampMixin, Model):
     """A file of a version, kept in storage; ``original_name`` is only display metadata."""
 
     __tablename__ = "deliverable_files"
@@ -206,7 +205,7 @@ class DeliverableFile(StoredFileMixin, TimestampMixin, db.Model):
 LINK_SCHEMES = ("http", "https")
 
 
-class DeliverableLink(TimestampMixin, db.Model):
+class DeliverableLink(TimestampMixin, Model):
     """An external link of a version: a staging site, a Figma board… (http and https only)."""
 
     __tablename__ = "deliverable_links"
@@ -236,7 +235,7 @@ class DeliverableLink(TimestampMixin, db.Model):
         return urlsplit(self.url).hostname or ""
 
 
-class Decision(db.Model):
+class Decision(Model):
     """An approver's decision on one version: who, when, which version, what and why. Never changed or deleted."""
 
     __tablename__ = "deliverable_decisions"
@@ -262,7 +261,7 @@ class Decision(db.Model):
         return f"<Decision {self.id} version={self.version_id} approver={self.approver_id} {self.outcome.value}>"
 
 
-class DeliverableReopening(TimestampMixin, db.Model):
+class DeliverableReopening(TimestampMixin, Model):
     """An admin reopened an approved deliverable, with the reason. Never changed or deleted."""
 
     __tablename__ = "deliverable_reopenings"
@@ -280,7 +279,7 @@ class DeliverableReopening(TimestampMixin, db.Model):
         return f"<DeliverableReopening {self.id} deliverable={self.deliverable_id} v{self.version_number}>"
 
 
-class DeliverableComment(TimestampMixin, db.Model):
+class DeliverableComment(TimestampMixin, Model):
     """One message in a deliverable's conversation (Markdown), noting the version current when it was written."""
 
     __tablename__ = "deliverable_comments"
@@ -301,7 +300,7 @@ class DeliverableComment(TimestampMixin, db.Model):
 # --- Append-only records ------------------------------------------------------------------
 
 APPEND_ONLY = (Decision, DeliverableReopening)
-_APPEND_ONLY_TABLES = frozenset(model.__table__ for model in APPEND_ONLY)
+_APPEND_ONLY_TABLE_NAMES = frozenset(model.__tablename__ for model in APPEND_ONLY)
 
 
 @event.listens_for(Session, "before_flush")
@@ -317,5 +316,5 @@ def _forbid_bulk_record_changes(state: ORMExecuteState) -> None:
     """Refuse bulk UPDATE and DELETE statements on decisions and reopenings run through a session."""
     if state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        if table is not None and getattr(table, "name", None) in {t.name for t in _APPEND_ONLY_TABLES}:
+        if table is not None and getattr(table, "name", None) in _APPEND_ONLY_TABLE_NAMES:
             raise AppendOnlyError(f"{table.name} rows are append-only")

@@ -18,8 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class Assessment(enum.StrEnum):
     BETTER = "better"
 
 
-class ExpectationNote(TimestampMixin, db.Model):
+class ExpectationNote(TimestampMixin, Model):
     """One entry of a project's expectation-vs-reality log.
 
     The weekly run writes one per project and ISO week (unique); staff write theirs

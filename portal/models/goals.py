@@ -28,8 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ class ClosureStatus(enum.StrEnum):
     REJECTED = "rejected"  # the other side kept the goal open, or the proposer withdrew
 
 
-class Goal(TimestampMixin, db.Model):
+class Goal(TimestampMixin, Model):
     """A goal of one project, co-set by the agency and the client."""
 
     __tablename__ = "goals"
@@ -148,7 +147,8 @@ class Goal(TimestampMixin, db.Model):
     def current_revision(self) -> GoalRevision:
         """Return the latest proposed revision."""
         revision = self.revision(self.current_number)
-        assert revision is not None, "a goal always has its current revision"
+        if revision is None:  # a goal is created with its first revision and never loses one
+            raise LookupError(f"goal {self.id} has no revision {self.current_number}")
         return revision
 
     @property
@@ -196,7 +196,7 @@ class Goal(TimestampMixin, db.Model):
         return [a for a in self.active_assumptions if a.status is not AssumptionStatus.CONFIRMED]
 
 
-class GoalRevision(TimestampMixin, db.Model):
+class GoalRevision(TimestampMixin, Model):
     """One numbered version of a goal's terms. Never edited: a change is a new revision."""
 
     __tablename__ = "goal_revisions"
@@ -247,7 +247,7 @@ class GoalRevision(TimestampMixin, db.Model):
         return self.signature(Side.AGENCY) is not None and self.signature(Side.CLIENT) is not None
 
 
-class GoalSignature(db.Model):
+class GoalSignature(Model):
     """One side's signature on one revision; a side signs a revision at most once."""
 
     __tablename__ = "goal_signatures"
@@ -267,7 +267,7 @@ class GoalSignature(db.Model):
         return f"<GoalSignature revision={self.revision_id} {self.side.value} user={self.user_id}>"
 
 
-class GoalAssumption(TimestampMixin, db.Model):
+class GoalAssumption(TimestampMixin, Model):
     """A written assumption of a goal, which the other side confirms or denies.
 
     Assumptions belong to the goal and name the revision that added them (and the
@@ -299,7 +299,7 @@ class GoalAssumption(TimestampMixin, db.Model):
         return self.added_in <= number and (self.removed_in is None or self.removed_in > number)
 
 
-class GoalCheckIn(TimestampMixin, db.Model):
+class GoalCheckIn(TimestampMixin, Model):
     """An actual value (or done / not done) recorded by staff on a date."""
 
     __tablename__ = "goal_check_ins"
@@ -320,7 +320,7 @@ class GoalCheckIn(TimestampMixin, db.Model):
         return f"<GoalCheckIn {self.id} goal={self.goal_id} on={self.measured_on} value={self.value} done={self.done}>"
 
 
-class GoalComment(TimestampMixin, db.Model):
+class GoalComment(TimestampMixin, Model):
     """One message in a goal's conversation."""
 
     __tablename__ = "goal_comments"
@@ -337,7 +337,7 @@ class GoalComment(TimestampMixin, db.Model):
         return f"<GoalComment {self.id} goal={self.goal_id}>"
 
 
-class GoalClosure(TimestampMixin, db.Model):
+class GoalClosure(TimestampMixin, Model):
     """A request to close a goal; missing or dropping an agreed goal needs the other side's confirmation."""
 
     __tablename__ = "goal_closures"

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime
 
 
@@ -22,7 +21,7 @@ class EmailStatus(enum.StrEnum):
     DEAD = "dead"
 
 
-class OutboxEmail(TimestampMixin, db.Model):
+class OutboxEmail(TimestampMixin, Model):
     """One email to one recipient; its idempotency key makes it unique."""
 
     __tablename__ = "outbox_emails"

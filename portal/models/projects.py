@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ class ApprovalRule(enum.StrEnum):
     ALL = "all"  # approved when every approver approved; changes as soon as one asks
 
 
-class Project(TimestampMixin, db.Model):
+class Project(TimestampMixin, Model):
     """Work for one client organisation, run by one account manager."""
 
     __tablename__ = "projects"
@@ -74,7 +73,7 @@ class Project(TimestampMixin, db.Model):
         return self.archived_at is not None
 
 
-class ProjectMember(TimestampMixin, db.Model):
+class ProjectMember(TimestampMixin, Model):
     """A client user's membership of a project; approvers sign goals and decide."""
 
     __tablename__ = "project_members"

@@ -20,8 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import StoredFileMixin, TimestampMixin, enum_column
+from portal.models.base import Model, StoredFileMixin, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ class AckChoice(enum.StrEnum):
     CONCERN = "concern"
 
 
-class Update(TimestampMixin, db.Model):
+class Update(TimestampMixin, Model):
     """A progress update on a project, shown in its feed.
 
     A weekly update is unique per (project, ISO week of the project's time zone):
@@ -114,7 +113,7 @@ class Update(TimestampMixin, db.Model):
         return f"{self.iso_year}-W{self.iso_week:02d}" if self.iso_year else ""
 
 
-class UpdateAttachment(StoredFileMixin, TimestampMixin, db.Model):
+class UpdateAttachment(StoredFileMixin, TimestampMixin, Model):
     """A file attached to a manual update, kept in storage; ``original_name`` is only display metadata."""
 
     __tablename__ = "update_attachments"
@@ -133,7 +132,7 @@ class UpdateAttachment(StoredFileMixin, TimestampMixin, db.Model):
 
 
 
-class UpdateComment(TimestampMixin, db.Model):
+class UpdateComment(TimestampMixin, Model):
     """A comment on a published update, by a client member or staff."""
 
     __tablename__ = "update_comments"
@@ -149,7 +148,7 @@ class UpdateComment(TimestampMixin, db.Model):
         return f"<UpdateComment {self.id} update={self.update_id}>"
 
 
-class UpdateAcknowledgement(TimestampMixin, db.Model):
+class UpdateAcknowledgement(TimestampMixin, Model):
     """A client's answer to an update: accurate, not accurate, or a concern (with a sentence).
 
     One per person and update; answering again replaces it and counts a revision.
@@ -172,7 +171,7 @@ class UpdateAcknowledgement(TimestampMixin, db.Model):
         return f"<UpdateAcknowledgement {self.id} update={self.update_id} {self.choice.value}>"
 
 
-class WeeklyNote(TimestampMixin, db.Model):
+class WeeklyNote(TimestampMixin, Model):
     """A personal note staff add to the coming weekly update; ``update_id`` is set once it went out."""
 
     __tablename__ = "weekly_notes"

@@ -10,8 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
-from portal.models.base import TimestampMixin, enum_column
+from portal.models.base import Model, TimestampMixin, enum_column
 from portal.timeutil import UTCDateTime
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ class Role(enum.StrEnum):
     CLIENT = "client"
 
 
-class User(TimestampMixin, UserMixin, db.Model):
+class User(TimestampMixin, UserMixin, Model):
     """A person who logs in: agency staff (admin, manager) or a client user."""
 
     __tablename__ = "users"
@@ -94,7 +93,7 @@ class User(TimestampMixin, UserMixin, db.Model):
         return select(User).where(User.email == normalise_email(email))
 
 
-class UserSession(TimestampMixin, db.Model):
+class UserSession(TimestampMixin, Model):
     """A login on one device; revoking it ends that login on the server."""
 
     __tablename__ = "user_sessions"
@@ -121,7 +120,7 @@ class TokenPurpose(enum.StrEnum):
     RESET = "reset"
 
 
-class AccountToken(TimestampMixin, db.Model):
+class AccountToken(TimestampMixin, Model):
     """A single-use, expiring link sent by email; only its hash is stored."""
 
     __tablename__ = "account_tokens"

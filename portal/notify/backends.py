@@ -8,7 +8,7 @@ import smtplib
 import ssl
 import tempfile
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any, Protocol
 

@@ -6,9 +6,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from portal.extensions import db
 from portal.models import EmailStatus, OutboxEmail
@@ -64,19 +65,26 @@ def send_due(backend: MailBackend | None = None, *, batch: int = 100) -> SendRep
     db.session.commit()
     for email_id in due_ids:
         # The conditional update is the claim: of two senders, only one changes the row.
-        claimed = db.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == email_id, OutboxEmail.status == EmailStatus.QUEUED)
-            .values(status=EmailStatus.SENDING, claimed_at=utcnow())
+        # (An UPDATE answers with a CursorResult, which has the row count Result does not declare.)
+        claimed = cast(
+            CursorResult[Any],
+            db.session.execute(
+                update(OutboxEmail)
+                .where(OutboxEmail.id == email_id, OutboxEmail.status == EmailStatus.QUEUED)
+                .values(status=EmailStatus.SENDING, claimed_at=utcnow())
+            ),
         ).rowcount
         db.session.commit()
         if not claimed:
             continue
         email = db.session.get(OutboxEmail, email_id)
-        assert email is not None
+        if email is None:  # deleted since it was claimed: nothing left to send
+            continue
         try:
             backend.send(build_message(email, config["MAIL_FROM"]))
-        except Exception as exc:  # any failure of delivery is retried, never lost
+        # Whatever a backend raises (SMTP, TLS, socket, file, boto errors…), the email must be
+        # retried or marked dead, never left claimed as "sending".
+        except Exception as exc:  # noqa: BLE001
             email.attempts += 1
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             email.claimed_at = None

@@ -29,7 +29,8 @@ def render_email(template: str, language: str, **context: Any) -> tuple[str, str
         # Subject and text are plain text: undo the HTML escaping of the .html template.
         subject = _one_line(html.unescape("".join(tmpl.blocks["subject"](ctx))), 250)
         text = html.unescape("".join(tmpl.blocks["text"](ctx))).strip() + "\n"
-        html_part = Markup("".join(tmpl.blocks["html"](ctx)))
+        # The block was rendered by Jinja with autoescape on (an .html template): already escaped.
+        html_part = Markup("".join(tmpl.blocks["html"](ctx)))  # noqa: S704
         html_body = render_template("emails/_layout.html", subject=subject, content=html_part, language=language)
     return subject, text, html_body
 

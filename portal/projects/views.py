@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.activity import verb_labels
 from portal.access import (
     admin_required,
     can_manage_project,
@@ -17,6 +15,7 @@ from portal.access import (
     staff_required,
     visible_clients,
 )
+from portal.activity import verb_labels
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.health import health_for
@@ -106,8 +105,9 @@ def create():
         if chosen:
             form.timezone.data = chosen.timezone
     if form.validate_on_submit():
-        client = db.session.get(Client, form.client_id.data)
-        manager = db.session.get(User, form.manager_id.data)
+        # The choices were checked; a client or manager removed since then is not found.
+        client = db.get_or_404(Client, form.client_id.data)
+        manager = db.get_or_404(User, form.manager_id.data)
         with committing(form) as saved:
             project = service.create_project(current_user, client, manager, _settings(form))
         if saved.ok:
@@ -151,7 +151,7 @@ def add_member(project_id: int):
     form = _member_form(project)
     status = 422
     if form.validate_on_submit():
-        user = db.session.get(User, form.user_id.data)
+        user = db.get_or_404(User, form.user_id.data)  # one of the checked choices, unless removed since
         with committing(form) as saved:
             service.add_member(current_user, project, user, is_approver=bool(form.is_approver.data))
         if saved.ok:

@@ -11,6 +11,7 @@ The emails all this queued are marked sent: the demo starts with a clean outbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy import func, select, update
 
@@ -31,7 +32,23 @@ from portal.models import (
 )
 from portal.seed.clock import SeedClock
 
-DEMO_PASSWORD = "rapport-demo-2026"
+DEMO_PASSWORD = "rapport-demo-2026"  # noqa: S105 - public on purpose: the demo banner and README show it
+
+
+class ClientSpec(TypedDict):
+    """A demo client organisation, its people and its projects."""
+
+    name: str
+    language: str
+    timezone: str
+    preferred_channel: PreferredChannel
+    decision_makers: str
+    sensitivities: str
+    internal_notes: str
+    people: list[tuple[str, str, bool]]  # name, email, is an approver
+    manager: str  # the account manager's email
+    projects: list[tuple[str, str, ProjectStatus, int, int]]  # name, description, status, start and end in days from today
+
 
 STAFF = [
     ("Elif Yılmaz", "elif@studio-meridyen.example", Role.ADMIN, "tr", "Europe/Istanbul"),
@@ -39,7 +56,7 @@ STAFF = [
     ("Sarah Collins", "sarah@studio-meridyen.example", Role.MANAGER, "en", "Europe/London"),
 ]
 
-CLIENTS = [
+CLIENTS: list[ClientSpec] = [
     {
         "name": "Anadolu Kahve Kavurma",
         "language": "tr",

@@ -14,8 +14,8 @@ as the scheduler would have sent it.
 
 from __future__ import annotations
 
-import io
 import heapq
+import io
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,8 +38,8 @@ from portal.storage.images import inspect_image
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import local_today
 from portal.updates import service as updates
-from portal.weekly.slots import latest_slot
 from portal.updates.dispatch import dispatch_weekly
+from portal.weekly.slots import latest_slot
 
 # Working hours in UTC that are daytime in Istanbul (UTC+3) and London alike.
 MORNING, NOON, AFTERNOON = 8, 11, 14
@@ -165,9 +165,10 @@ class Story:
         if "agreed" not in spec:
             return
         yield self.when(spec["agreed"], NOON, 10)
-        goals.sign_revision(self.approver, goal, seen=goal.current_number)
+        # The manager proposed for the agency: the approver's signature agrees the revision.
+        agreed = goals.sign_revision(self.approver, goal, seen=goal.current_number).revision
         # Signing dates the agreement "today"; the clock moved the time, the date follows it.
-        goal.agreed_revision.agreed_on = self.day(spec["agreed"])
+        agreed.agreed_on = self.day(spec["agreed"])
         yield self.when(spec["agreed"], NOON, 20)
         answers = dict(spec["assumptions"])
         for assumption in goal.assumptions:

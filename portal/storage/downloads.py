@@ -87,9 +87,8 @@ def _range(size: int, tag: str | None) -> tuple[int, int] | Literal[False] | Non
     if ranges is None or ranges.units != "bytes" or len(ranges.ranges) != 1:
         return None  # no Range, one we do not understand, or several: send everything (RFC 9110 §14.2)
     if_range = request.if_range
-    if if_range.etag is not None or if_range.date is not None:
-        if if_range.date is not None or tag is None or if_range.etag != tag:
-            return None  # the client's copy is of another version: send everything
+    if if_range.date is not None or (if_range.etag is not None and if_range.etag != tag):
+        return None  # the client's copy is of another version: send everything
     found = ranges.range_for_length(size)
     if found is None:
         return False

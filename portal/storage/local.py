@@ -97,7 +97,7 @@ class LocalStorage:
     def open(self, key: str) -> BinaryIO:
         """Return the object as a seekable binary file; the caller closes it."""
         try:
-            return open(self.path(key), "rb")  # noqa: SIM115 - returned to the caller
+            return open(self.path(key), "rb")
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
 

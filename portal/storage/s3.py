@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any, BinaryIO
 
 from portal.storage.base import CHUNK_SIZE, ObjectNotFound, ObjectWriter, StorageError, StoredFile, check_key, copy_stream, new_key
@@ -69,10 +70,9 @@ class _S3Writer(ObjectWriter):
     def _abort(self) -> None:
         self._buffer = bytearray()
         if self._upload_id is not None:
-            try:
+            # Whatever the abort raises is ignored: the bucket's lifecycle rule removes abandoned parts.
+            with suppress(Exception):
                 self._storage.client.abort_multipart_upload(Bucket=self._storage.bucket, Key=self.key, UploadId=self._upload_id)
-            except Exception:  # noqa: BLE001 - the bucket's lifecycle rule removes abandoned parts
-                pass
 
 
 class _S3Reader(io.RawIOBase):

@@ -41,7 +41,7 @@ transaction recording the files, the answers)::
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,9 +93,12 @@ def check_csrf(token: str | None) -> None:
         validate_csrf(token)
     except ValidationError as error:
         raise CSRFError(error.args[0]) from None
-    if request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True):
-        if not request.referrer or not same_origin(request.referrer, f"https://{request.host}/"):
-            raise CSRFError("The referrer does not match the host.")
+    if (
+        request.is_secure
+        and current_app.config.get("WTF_CSRF_SSL_STRICT", True)
+        and (not request.referrer or not same_origin(request.referrer, f"https://{request.host}/"))
+    ):
+        raise CSRFError("The referrer does not match the host.")
 
 
 # --- Policy, results --------------------------------------------------------------------
@@ -279,11 +282,10 @@ class _FilePart:
 
 def _drain(stream: Any) -> None:
     """Read and drop the rest of the body, so the client sees our answer instead of a reset connection."""
-    try:
+    # Whatever reading raises ends the drain: the client went away, or the body hit the request limit.
+    with suppress(Exception):
         while stream.read(CHUNK_SIZE):
             pass
-    except Exception:  # noqa: BLE001 - the client went away, or the body hit the request limit
-        pass
 
 
 def drain_body(request: FlaskRequest) -> None:

@@ -111,14 +111,13 @@ def concerns(scope: StaffScope) -> Group:
 def silent(scope: StaffScope) -> Group:
     """Active and planned projects with no published update for the silence days, the longest silent first."""
     kind = "silent"
-    last: dict[int, datetime] = {
-        project_id: published
-        for project_id, published in db.session.execute(
+    last: dict[int, datetime] = dict(
+        db.session.execute(
             select(Update.project_id, type_coerce(func.max(Update.published_at), UTCDateTime()))
             .where(Update.project_id.in_(scope.ids), Update.status == UpdateStatus.PUBLISHED)
             .group_by(Update.project_id)
-        )
-    }
+        ).all()
+    )
     cutoff = scope.now - timedelta(days=Rules.from_config().silence_days)
     items = []
     for project in scope.projects.values():

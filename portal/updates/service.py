@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -35,9 +35,9 @@ from portal.models import (
     WeeklyNote,
 )
 from portal.notify.service import queue_email
-from portal.urls import portal_url
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import utcnow
+from portal.urls import portal_url
 from portal.weekly.facts import compose
 from portal.weekly.slots import WeekSlot, latest_slot, next_slot
 
@@ -509,12 +509,16 @@ def save_weekly_note(
         return note
     # The guard on update_id and version makes the change lose against a dispatch that took the note.
     guard = (WeeklyNote.id == current.id, WeeklyNote.update_id.is_(None), WeeklyNote.version == current.version)
+    # A DELETE or UPDATE answers with a CursorResult, which has the row count Result does not declare.
     if not text:
-        done = db.session.execute(delete(WeeklyNote).where(*guard)).rowcount
+        done = cast(CursorResult[Any], db.session.execute(delete(WeeklyNote).where(*guard))).rowcount
         verb = "weekly.note_removed"
     else:
-        done = db.session.execute(
-            update(WeeklyNote).where(*guard).values(body=text, author_id=actor.id, version=current.version + 1, updated_at=utcnow())
+        done = cast(
+            CursorResult[Any],
+            db.session.execute(
+                update(WeeklyNote).where(*guard).values(body=text, author_id=actor.id, version=current.version + 1, updated_at=utcnow())
+            ),
         ).rowcount
         verb = "weekly.note_changed"
     if not done:

@@ -43,7 +43,7 @@ MAIN_PAGES = {
 }
 
 
-@pytest.mark.parametrize("who, path", MAIN_PAGES.values(), ids=MAIN_PAGES.keys())
+@pytest.mark.parametrize(("who", "path"), MAIN_PAGES.values(), ids=MAIN_PAGES.keys())
 def test_main_page_has_no_serious_accessibility_violation(page: Page, live_server, world, who, path):
     """Axe-core reports no serious or critical violation on a main page."""
     if who is not None:

@@ -10,11 +10,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal.expectations import service
-from portal.weekly.facts import Fact, expectation_facts
 from portal.extensions import db
 from portal.models import ExpectationNote, NoteSource, Visibility
 from portal.timeutil import utcnow
 from portal.updates.dispatch import dispatch_weekly
+from portal.weekly.facts import Fact, expectation_facts
 
 NOTE = {
     "expected": "Checkout live by 1 March, as promised at kick-off",

@@ -473,7 +473,7 @@ def _seed(world, count: int) -> None:
             db.session.commit()
 
 
-@pytest.mark.parametrize("who, url", [
+@pytest.mark.parametrize(("who", "url"), [
     ("manager", "/projects/{project}/goals"),
     ("own_client", "/projects/{project}/goals"),
     ("own_client", "/projects/{project}"),

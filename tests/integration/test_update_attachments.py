@@ -183,7 +183,7 @@ def test_staff_add_and_remove_files_on_a_published_update(app, staff_web, make_w
 
     response = upload(staff_web, f"{page_url}/attachments", (PDF, "minutes.pdf"), (png_bytes(), "board.png"))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"{page_url}#attachments-{update.id}")
-    minutes, board = db.session.scalars(select(UpdateAttachment).order_by(UpdateAttachment.id)).all()
+    minutes, _board = db.session.scalars(select(UpdateAttachment).order_by(UpdateAttachment.id)).all()
     page = staff_web.text(page_url)
     assert "Remove minutes.pdf from this update? The client will no longer be able to download it." in page
     assert 'data-confirm="Remove board.png from this update?' in page

@@ -180,7 +180,7 @@ def test_accurate_is_one_click(web, world):
     assert emails("update_ack") == []
 
 
-@pytest.mark.parametrize("choice, question", [("not_accurate", "What is not accurate?"), ("concern", "What concerns you?")])
+@pytest.mark.parametrize(("choice", "question"), [("not_accurate", "What is not accurate?"), ("concern", "What concerns you?")])
 def test_a_concern_needs_a_sentence(web, world, choice, question):
     """"Not accurate" and "I have a concern" without a sentence are refused, and the question stays open."""
     update = post_update(world)

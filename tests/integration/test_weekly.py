@@ -16,8 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import current_app
 import time_machine
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.expectations import service as expectations_service
@@ -127,7 +127,7 @@ SCENARIOS = {
 
 
 @pytest.mark.parametrize(
-    "start, weeks",
+    ("start", "weeks"),
     [(datetime(2026, 3, 1, tzinfo=UTC), 6), (datetime(2026, 10, 18, tzinfo=UTC), 3)],
     ids=["spring-2026", "autumn-2026"],
 )
@@ -373,7 +373,8 @@ def test_bad_news_leads_and_a_quiet_week_says_so(make_weekly_project):
     project = make_weekly_project()
     manager = project.manager
     with time_machine.travel(datetime(2026, 3, 4, 10, tzinfo=UTC), tick=False):
-        service.save_update(manager, project, {"title": "Checkout", "body": "Going well", "done": "Cart", "blockers": "Payment provider approval", "needs": "Logo"}, publish=True)
+        values = {"title": "Checkout", "body": "Going well", "done": "Cart", "blockers": "Payment provider approval", "needs": "Logo"}
+        service.save_update(manager, project, values, publish=True)
         expectations_service.create_note(
             manager,
             project,
@@ -498,7 +499,7 @@ def test_staff_cannot_take_bad_news_out(web, make_weekly_project):
 
     run_at(datetime(2026, 3, 9, 6, 1, tzinfo=UTC))
     [update] = weeklies(project)
-    assert [f["kind"] for f in update.facts][:2] == ["expectation_slip", "weekly_update_on_time"][:1] + ["manager_note"]
+    assert [f["kind"] for f in update.facts][:2] == [*["expectation_slip", "weekly_update_on_time"][:1], "manager_note"]
 
 
 # --- Pluggable facts ------------------------------------------------------------------------

@@ -66,11 +66,11 @@ def test_weeks_between_crosses_the_year():
 
 def test_fact_refuses_unknown_severity_and_outside_links():
     """A provider's mistake is caught when the fact is made, not when a client reads it."""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="severity must be one of"):
         Fact("x", "terrible")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be a path inside the portal"):
         Fact("x", "bad", link="https://evil.example/")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be a path inside the portal"):
         Fact("x", "bad", link="//evil.example/")
     with pytest.raises(TypeError):
-        Fact("x", "bad", {"when": datetime(2026, 1, 1)}).to_json()
+        Fact("x", "bad", {"when": datetime(2026, 1, 1, tzinfo=UTC)}).to_json()
