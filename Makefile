@@ -7,7 +7,10 @@ FLASK := $(VENV)/bin/flask --app portal
 PORT ?= 5000
 export PORTAL_ENV ?= development
 
-.PHONY: run test test-only install install-test translations extract-messages update-messages chromium clean
+# Test processes in parallel (pytest-xdist); `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
+
+.PHONY: run test test-only lint install install-test translations extract-messages update-messages chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,13 +61,18 @@ run: install
 	$(FLASK) portal scheduler & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
 
-test: install-test
-	$(PY) -m pytest
+test: install-test lint
+	$(PY) -m pytest -n $(WORKERS)
 
 # The suite without the install step (used by .ci/run for its second pass).
 test-only:
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(WORKERS)
+
+## Lint and type checks: zero findings, or the build fails.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-results
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results
 	find . -name '*.mo' -path '*/translations/*' -delete
