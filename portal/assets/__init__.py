@@ -28,21 +28,7 @@ def init_app(app: Flask) -> None:
     project_sections.add(app, "assets", Section("assets/_project_section.html", views.project_section), order=30)
     weekly_facts.add(app, "assets", weekly.asset_facts, order=13)
     expectation_facts.add(app, "assets", weekly.asset_lines, order=60)
-    fact_sentences.add(
-        app,
-        "assets",
-        FactSentences(
-            "assets/_facts.html",
-            frozenset({
-                "asset_overdue",
-                "asset_needed",
-                "asset_provided",
-                "asset_accepted",
-                "asset_schedule",
-            }),
-        ),
-        order=30,
-    )
+    fact_sentences.add(app, "assets", FactSentences("assets/_facts.html", weekly.SENTENCE_KINDS), order=30)
     client_attention.add(app, "asset", ClientKind(_l("Files requested"), attention.requests_open), order=50)
     staff_attention.add(app, "asset_overdue", StaffKind(_l("Overdue asset requests"), "assets/_staff_attention.html", attention.overdue), order=40)
     staff_attention.add(

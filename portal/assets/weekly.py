@@ -32,6 +32,17 @@ from portal.timeutil import local_today, zone_named
 from portal.urls import portal_path
 from portal.weekly.facts import Fact
 
+# The kinds whose sentences are in templates/assets/_facts.html (portal.weekly.facts.fact_sentences).
+SENTENCE_KINDS = frozenset(
+    {
+        "asset_overdue",
+        "asset_needed",
+        "asset_provided",
+        "asset_accepted",
+        "asset_schedule",
+    }
+)
+
 
 def _link(asset_request: AssetRequest) -> str:
     return portal_path("assets.show_request", request_id=asset_request.id)

@@ -39,22 +39,7 @@ def init_app(app: Flask) -> None:
     home_panels.add(app, "deliverables_decisions", Section("deliverables/_home_decisions.html", views.decisions_panel), order=13)
     weekly_facts.add(app, "deliverables", weekly.deliverable_weekly_facts, order=12)
     expectation_facts.add(app, "deliverables", weekly.deliverable_lines, order=50)
-    fact_sentences.add(
-        app,
-        "deliverables",
-        FactSentences(
-            "deliverables/_facts.html",
-            frozenset({
-                "deliverable_overdue",
-                "deliverable_over_rounds",
-                "deliverable_waiting",
-                "deliverable_decision",
-                "deliverable_due",
-                "deliverable_schedule",
-            }),
-        ),
-        order=20,
-    )
+    fact_sentences.add(app, "deliverables", FactSentences("deliverables/_facts.html", weekly.SENTENCE_KINDS), order=20)
     client_attention.add(app, "review", ClientKind(_l("Deliverable to review"), attention.reviews), order=10)
     staff_attention.add(
         app, "changes_requested", StaffKind(_l("Changes requested"), "deliverables/_staff_attention.html", attention.changes_requested), order=30

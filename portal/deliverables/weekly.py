@@ -33,6 +33,18 @@ from portal.timeutil import project_today, zone_named
 from portal.urls import portal_path
 from portal.weekly.facts import Fact
 
+# The kinds whose sentences are in templates/deliverables/_facts.html (portal.weekly.facts.fact_sentences).
+SENTENCE_KINDS = frozenset(
+    {
+        "deliverable_overdue",
+        "deliverable_over_rounds",
+        "deliverable_waiting",
+        "deliverable_decision",
+        "deliverable_due",
+        "deliverable_schedule",
+    }
+)
+
 DUE_HORIZON = timedelta(weeks=6)
 
 

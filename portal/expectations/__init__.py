@@ -27,19 +27,5 @@ def init_app(app: Flask) -> None:
     expectation_facts.add(app, "acknowledgements", weekly.acknowledgements, order=20)
     expectation_facts.add(app, "staff_notes", weekly.staff_notes, order=30)
     weekly_facts.add(app, "expectation_slips", weekly.expectation_slips, order=10)
-    fact_sentences.add(
-        app,
-        "expectations",
-        FactSentences(
-            "expectations/_facts.html",
-            frozenset({
-                "expectation_slip",
-                "weekly_update_late",
-                "weekly_update_on_time",
-                "client_acknowledgements",
-                "staff_notes_summary",
-            }),
-        ),
-        order=50,
-    )
+    fact_sentences.add(app, "expectations", FactSentences("expectations/_facts.html", weekly.SENTENCE_KINDS), order=50)
     timeline_kinds.add(app, "expectations", TimelineKind(_l("Expectations"), ("expectation.",), EVENTS), order=50)

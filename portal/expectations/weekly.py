@@ -36,6 +36,17 @@ from portal.urls import portal_path
 from portal.weekly.facts import Fact
 from portal.weekly.slots import late_after
 
+# The kinds whose sentences are in templates/expectations/_facts.html (portal.weekly.facts.fact_sentences).
+SENTENCE_KINDS = frozenset(
+    {
+        "expectation_slip",
+        "weekly_update_late",
+        "weekly_update_on_time",
+        "client_acknowledgements",
+        "staff_notes_summary",
+    }
+)
+
 # --- Lines of the weekly expectation note -------------------------------------------------
 
 

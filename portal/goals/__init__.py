@@ -39,27 +39,7 @@ def init_app(app: Flask) -> None:
     project_sections.add(app, "goals", Section("goals/_project_section.html", views.project_goals), order=10)
     weekly_facts.add(app, "goals", weekly.goal_facts, order=11)
     expectation_facts.add(app, "goals", weekly.goal_lines, order=40)
-    fact_sentences.add(
-        app,
-        "goals",
-        FactSentences(
-            "goals/_facts.html",
-            frozenset({
-                "goal_off_track",
-                "goal_at_risk",
-                "goal_on_track",
-                "goal_no_check_in",
-                "goal_done_when",
-                "goal_variance",
-                "goal_closed",
-                "goal_awaiting_signature",
-                "goal_closure_waiting",
-                "goal_assumption_open",
-                "goal_target_date",
-            }),
-        ),
-        order=10,
-    )
+    fact_sentences.add(app, "goals", FactSentences("goals/_facts.html", weekly.SENTENCE_KINDS), order=10)
     client_attention.add(app, "sign", ClientKind(_l("Goal to sign"), attention.signatures), order=20)
     client_attention.add(app, "assumption", ClientKind(_l("Assumption to confirm"), attention.assumptions), order=30)
     client_attention.add(app, "closure", ClientKind(_l("Goal to close"), attention.closures), order=40)

@@ -50,6 +50,23 @@ from portal.timeutil import local_today
 from portal.urls import portal_path
 from portal.weekly.facts import Fact
 
+# The kinds whose sentences are in templates/goals/_facts.html (portal.weekly.facts.fact_sentences).
+SENTENCE_KINDS = frozenset(
+    {
+        "goal_off_track",
+        "goal_at_risk",
+        "goal_on_track",
+        "goal_no_check_in",
+        "goal_done_when",
+        "goal_variance",
+        "goal_closed",
+        "goal_awaiting_signature",
+        "goal_closure_waiting",
+        "goal_assumption_open",
+        "goal_target_date",
+    }
+)
+
 TARGET_HORIZON = timedelta(weeks=6)
 _OPEN = (GoalState.PROPOSED, GoalState.AGREED)
 

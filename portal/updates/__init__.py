@@ -41,25 +41,7 @@ def init_app(app: Flask) -> None:
     weekly_facts.add(app, "manual_updates", weekly.manual_updates, order=20)
     weekly_facts.add(app, "project_dates", weekly.project_dates, order=30)
     weekly_facts.add(app, "call_suggestion", weekly.call_suggestion, order=90)
-    fact_sentences.add(
-        app,
-        "updates",
-        FactSentences(
-            "updates/_facts.html",
-            frozenset({
-                "update_blocker",
-                "project_past_target",
-                "update_done",
-                "manager_note",
-                "manual_update",
-                "call_suggested",
-                "update_next",
-                "project_target",
-                "update_needs",
-            }),
-        ),
-        order=40,
-    )
+    fact_sentences.add(app, "updates", FactSentences("updates/_facts.html", weekly.SENTENCE_KINDS), order=40)
     client_attention.add(app, "acknowledge", ClientKind(_l("Weekly update to answer"), attention.unanswered_weekly), order=60)
     template = "updates/_staff_attention.html"
     staff_attention.add(app, "concern", StaffKind(_l("Concerns raised by clients"), template, attention.concerns), order=10)

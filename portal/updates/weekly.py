@@ -33,6 +33,21 @@ from portal.timeutil import project_today
 from portal.urls import portal_path
 from portal.weekly.facts import Fact
 
+# The kinds whose sentences are in templates/updates/_facts.html (portal.weekly.facts.fact_sentences).
+SENTENCE_KINDS = frozenset(
+    {
+        "update_blocker",
+        "project_past_target",
+        "update_done",
+        "manager_note",
+        "manual_update",
+        "call_suggested",
+        "update_next",
+        "project_target",
+        "update_needs",
+    }
+)
+
 TARGET_HORIZON = timedelta(weeks=6)
 
 
