@@ -35,7 +35,7 @@ from portal.models import (
 )
 from portal.projects import service as projects_service
 from portal.timeutil import utcnow
-from portal.updates import service
+from portal.updates import dispatch, service
 from portal.updates.dispatch import dispatch_weekly, due_weeklies, send_weekly
 from portal.weekly.facts import Fact, weekly_facts
 from tests.conftest import TEST_DATABASE_URL
@@ -292,39 +292,46 @@ def test_weeks_a_project_was_on_hold_are_not_caught_up(make_weekly_project, make
 # --- Two dispatchers at once ---------------------------------------------------------------
 
 
-def test_two_dispatchers_in_threads_send_one_update_and_one_email_per_recipient(app, make_weekly_project):
+def test_two_dispatchers_in_threads_send_one_update_and_one_email_per_recipient(app, make_weekly_project, monkeypatch):
     """Two threads dispatch the same week at once: one update, one email per recipient; the loser skips."""
     project = make_weekly_project(members=2)
     composing = threading.Event()
-    second_started = threading.Event()
+    second_found_it_due = threading.Event()
 
     def hold(project, period_start, period_end, now):
-        # The first dispatcher holds its claim until the second one has started, so they overlap.
+        # The first dispatcher holds its claim until the second one has found the week due, so they overlap.
         if not composing.is_set():
             composing.set()
-            second_started.wait(timeout=10)
+            second_found_it_due.wait(timeout=10)
         return []
 
+    def due_then_tell(*args, **kwargs):
+        items = due_weeklies(*args, **kwargs)
+        if threading.current_thread().name == "second":
+            second_found_it_due.set()
+        return items
+
     weekly_facts.add(current_app, "test_hold", hold, order=1)
+    monkeypatch.setattr(dispatch, "due_weeklies", due_then_tell)
     moment = datetime(2026, 3, 9, 6, 1, tzinfo=UTC)
     reports = {}
 
-    def dispatcher(name: str) -> None:
+    def dispatcher() -> None:
         with app.app_context():
-            if name == "second":
+            if threading.current_thread().name == "second":
                 composing.wait(timeout=10)
-                second_started.set()
             try:
-                reports[name] = dispatch_weekly(moment)
+                reports[threading.current_thread().name] = dispatch_weekly(moment)
             finally:
                 db.session.remove()
 
     try:
-        threads = [threading.Thread(target=dispatcher, args=(name,)) for name in ("first", "second")]
+        threads = [threading.Thread(target=dispatcher, name=name) for name in ("first", "second")]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "a dispatcher hung"
     finally:
         weekly_facts.remove(current_app, "test_hold")
     assert sum(r.sent for r in reports.values()) == 1, reports
