@@ -5,23 +5,22 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
 
-from portal.access import admin_required, managed_user_or_404, visible_clients
+from portal.access import admin_required, managed_user_or_404
+from portal.admin import queries
 from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
 from portal.auth import service as auth_service
-from portal.extensions import db
+from portal.clients.queries import active_clients
 from portal.forms import EmptyForm
-from portal.models import Client, Role, User
+from portal.models import Client, Role
 from portal.web import committing
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _invite_form() -> InviteForm:
+def _invite_form(clients: list[Client]) -> InviteForm:
+    """Return the invitation form offering ``clients`` (and no client, for staff)."""
     form = InviteForm(prefix="invite")
-    clients = db.session.scalars(visible_clients(current_user).where(Client.archived_at.is_(None)).order_by(Client.name)).all()
     form.client_id.choices = [(0, _("— none (agency staff) —"))] + [(c.id, c.name) for c in clients]
     return form
 
@@ -32,17 +31,13 @@ def users():
     """List everyone with an account, staff first; filter by text and status."""
     text = (request.args.get("q") or "").strip()[:100]
     status = request.args.get("status", "active")
-    query = select(User).options(joinedload(User.client))
-    if text:
-        # autoescape: "%" and "_" typed in the box are searched for, not wildcards
-        query = query.where(or_(User.email.contains(text.lower(), autoescape=True), User.name.icontains(text, autoescape=True)))
-    if status == "active":
-        query = query.where(User.active.is_(True))
-    elif status == "inactive":
-        query = query.where(User.active.is_(False))
-    people = db.session.scalars(query.order_by(User.role, User.name, User.email)).all()
     return render_template(
-        "admin/users.html", people=people, q=text, status=status, role_labels=ROLE_LABELS, invite_form=_invite_form()
+        "admin/users.html",
+        people=queries.people(text, status),
+        q=text,
+        status=status,
+        role_labels=ROLE_LABELS,
+        invite_form=_invite_form(active_clients(current_user)),
     )
 
 
@@ -50,13 +45,15 @@ def users():
 @admin_required
 def invite():
     """Invite a member of staff or a client user."""
-    form = _invite_form()
+    clients = active_clients(current_user)
+    form = _invite_form(clients)
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.language.data = current_app.config["DEFAULT_LANGUAGE"]
     if form.validate_on_submit():
         role = Role(form.role.data)
-        client = db.session.get(Client, form.client_id.data) if form.client_id.data else None
+        # One of the checked choices, or none.
+        client = next((c for c in clients if c.id == form.client_id.data), None)
         with committing(form) as saved:
             user = auth_service.invite_user(
                 current_user,

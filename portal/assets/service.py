@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -202,6 +201,11 @@ def cancel_request(actor: User, asset_request: AssetRequest) -> None:
 # --- Uploads --------------------------------------------------------------------------------
 
 
+def accepts_uploads(project: Project, asset_request: AssetRequest | None = None) -> bool:
+    """Tell whether files may be added now to ``asset_request`` (or, without one, to the project's shared files)."""
+    return not project.is_archived and (asset_request is None or asset_request.accepts_files)
+
+
 def check_upload_allowed(actor: User, project: Project, asset_request: AssetRequest | None = None) -> None:
     """Refuse an upload before any byte is stored: who may upload, and whether the request takes files."""
     if not (can_manage_project(actor, project) or _is_member(actor, project)):
@@ -349,74 +353,6 @@ def return_with_note(actor: User, asset_request: AssetRequest, note: str) -> Ass
         link=portal_url("assets.show_request", request_id=asset_request.id),
     )
     return review
-
-
-# --- Checklists -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Checklist:
-    """A project's requests as the client sees them: what is needed first, and the progress."""
-
-    project: Project
-    items: list[AssetRequest]
-    today: date
-
-    @property
-    def total(self) -> int:
-        """Return how many requests count (cancelled ones do not)."""
-        return len(self.items)
-
-    @property
-    def provided(self) -> int:
-        """Return how many requests the client has provided (in review or accepted)."""
-        return sum(1 for item in self.items if item.provided)
-
-    @property
-    def outstanding(self) -> list[AssetRequest]:
-        """Return the requests waiting on the client, overdue first."""
-        return [item for item in self.items if item.waiting_on_client]
-
-    @property
-    def overdue(self) -> int:
-        """Return how many requests are overdue."""
-        return sum(1 for item in self.items if item.is_overdue(self.today))
-
-
-def checklist_order(asset_request: AssetRequest, today: date) -> tuple:
-    """Sort key: overdue first, then waiting on the client by due date, then in review, then accepted."""
-    if asset_request.is_overdue(today):
-        group = 0
-    elif asset_request.waiting_on_client:
-        group = 1
-    elif asset_request.status is AssetRequestStatus.SUBMITTED:
-        group = 2
-    else:
-        group = 3
-    return (group, asset_request.due_date is None, asset_request.due_date or date.max, asset_request.id)
-
-
-def checklists(projects: Sequence[Project], *, now: datetime | None = None) -> list[Checklist]:
-    """Return a checklist per project that has requests (one query for all of them)."""
-    if not projects:
-        return []
-    by_project: dict[int, list[AssetRequest]] = defaultdict(list)
-    rows = db.session.scalars(
-        select(AssetRequest).where(
-            AssetRequest.project_id.in_([p.id for p in projects]), AssetRequest.status != AssetRequestStatus.CANCELLED
-        )
-    ).all()
-    for row in rows:
-        by_project[row.project_id].append(row)
-    result = []
-    for project in projects:
-        items = by_project.get(project.id)
-        if items:
-            today = project_today(project, now)
-            result.append(Checklist(project=project, items=sorted(items, key=lambda r: checklist_order(r, today)), today=today))
-    return result
-
-
 
 
 # --- Reminders ------------------------------------------------------------------------------

@@ -8,8 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from portal.access import (
     asset_file_or_404,
@@ -19,11 +17,11 @@ from portal.access import (
     project_or_404,
     staff_required,
 )
-from portal.assets import service
+from portal.assets import queries, service
 from portal.assets.forms import AssetRequestForm, ReturnForm
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 from portal.forms import EmptyForm
-from portal.models import AssetFile, AssetRequest, AssetRequestStatus, Project, User
+from portal.models import AssetRequest, Project, User
 from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.filetypes import KIND_LABELS, KINDS, extensions_for
 from portal.storage.upload_flow import accept_upload, upload_answer
@@ -70,28 +68,18 @@ def _upload_context(project: Project, asset_request: AssetRequest | None) -> dic
 def _request_page(asset_request: AssetRequest, return_form: ReturnForm | None = None, status: int = 200):
     """Render a request with its versions, reviews, upload area and (for staff) review forms."""
     project = asset_request.project
-    files = db.session.scalars(
-        select(AssetFile)
-        .where(AssetFile.request_id == asset_request.id)
-        .options(joinedload(AssetFile.uploaded_by))
-        .order_by(AssetFile.version.desc(), AssetFile.id)
-    ).all()
-    versions: dict[int, list[AssetFile]] = {}
-    for item in files:
-        versions.setdefault(item.version or 1, []).append(item)
-    reviews = {review.version: review for review in asset_request.reviews}
-    manage = can_manage_project(current_user, project)
+    page = queries.request_page(asset_request)
     return (
         render_template(
             "assets/request.html",
             project=project,
             asset_request=asset_request,
-            versions=versions,
-            reviews=reviews,
-            manage=manage,
+            versions=page.versions,
+            reviews=page.reviews,
+            manage=can_manage_project(current_user, project),
             today=project_today(project),
             kind_labels=KIND_LABELS,
-            upload=_upload_context(project, asset_request) if asset_request.accepts_files and not project.is_archived else None,
+            upload=_upload_context(project, asset_request) if service.accepts_uploads(project, asset_request) else None,
             return_form=return_form or ReturnForm(),
             action_form=EmptyForm(),
         ),
@@ -101,28 +89,16 @@ def _request_page(asset_request: AssetRequest, return_form: ReturnForm | None = 
 
 def _index_page(project: Project, status: int = 200):
     """Render a project's requests (the checklist) and its general files."""
-    manage = can_manage_project(current_user, project)
-    query = select(AssetRequest).where(AssetRequest.project_id == project.id)
-    requests = db.session.scalars(query).all()
-    today = project_today(project)
-    active = sorted((r for r in requests if r.status is not AssetRequestStatus.CANCELLED), key=lambda r: service.checklist_order(r, today))
-    cancelled = [r for r in requests if r.status is AssetRequestStatus.CANCELLED]
-    files = db.session.scalars(
-        select(AssetFile)
-        .where(AssetFile.project_id == project.id, AssetFile.request_id.is_(None))
-        .options(joinedload(AssetFile.uploaded_by))
-        .order_by(AssetFile.created_at.desc(), AssetFile.id.desc())
-    ).all()
-    checklist = service.Checklist(project=project, items=active, today=today)
+    page = queries.assets_page(project)
     return (
         render_template(
             "assets/index.html",
             project=project,
-            checklist=checklist,
-            cancelled=cancelled,
-            files=files,
-            manage=manage,
-            upload=_upload_context(project, None) if not project.is_archived else None,
+            checklist=page.checklist,
+            cancelled=page.cancelled,
+            files=page.files,
+            manage=can_manage_project(current_user, project),
+            upload=_upload_context(project, None) if service.accepts_uploads(project) else None,
         ),
         status,
     )
@@ -300,15 +276,9 @@ def thumbnail(file_id: int):
 
 def project_section(viewer: User, project: Project) -> dict[str, Any] | None:
     """The project page's checklist of asset requests (two queries, however many requests)."""
-    checklist = next(iter(service.checklists([project])), None)
-    file_count = db.session.scalar(
-        select(func.count(AssetFile.id)).where(AssetFile.project_id == project.id, AssetFile.request_id.is_(None))
-    )
     return {
         "project": project,
-        "checklist": checklist,
-        "file_count": file_count or 0,
+        "checklist": next(iter(queries.checklists([project])), None),
+        "file_count": queries.shared_file_count(project),
         "manage": can_manage_project(viewer, project),
     }
-
-

@@ -7,16 +7,13 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
-from portal.access import admin_required, client_or_404, staff_required, visible_clients, visible_projects
+from portal.access import admin_required, client_or_404, staff_required
 from portal.auth import service as auth_service
-from portal.clients import service
+from portal.clients import queries, service
 from portal.clients.forms import CHANNEL_LABELS, ClientForm, InviteClientUserForm
-from portal.extensions import db
 from portal.forms import EmptyForm
-from portal.models import Client, Project, Role, User
+from portal.models import Client, Role
 from portal.web import committing, require_button_form
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -32,27 +29,12 @@ def _form_values(form: ClientForm) -> dict[str, Any]:
 def index():
     """List the client organisations the user works with."""
     show_archived = request.args.get("archived") == "1" and current_user.is_admin
-    query = visible_clients(current_user)
-    query = query.where(Client.archived_at.is_not(None) if show_archived else Client.archived_at.is_(None))
-    clients = db.session.scalars(query.order_by(Client.name)).all()
-    ids = [c.id for c in clients]
-    project_counts = dict(
-        db.session.execute(
-            select(Project.client_id, func.count())
-            .where(Project.client_id.in_(ids), Project.archived_at.is_(None))
-            .group_by(Project.client_id)
-        ).all()
-    )
-    user_counts = dict(
-        db.session.execute(
-            select(User.client_id, func.count()).where(User.client_id.in_(ids), User.active.is_(True)).group_by(User.client_id)
-        ).all()
-    )
+    listed = queries.client_list(current_user, archived=show_archived)
     return render_template(
         "clients/index.html",
-        clients=clients,
-        project_counts=project_counts,
-        user_counts=user_counts,
+        clients=listed.clients,
+        project_counts=listed.project_counts,
+        user_counts=listed.user_counts,
         show_archived=show_archived,
         channel_labels=CHANNEL_LABELS,
     )
@@ -78,18 +60,12 @@ def create():
 
 def _show_page(client: Client, invite_form: InviteClientUserForm, status: int = 200):
     """Render a client's profile with its people, its projects and the invitation form."""
-    people = db.session.scalars(select(User).where(User.client_id == client.id).order_by(User.name, User.email)).all()
-    projects = db.session.scalars(
-        visible_projects(current_user, include_archived=True)
-        .where(Project.client_id == client.id)
-        .options(joinedload(Project.manager))
-        .order_by(Project.archived_at.is_not(None), Project.name)
-    ).all()
+    listed = queries.client_page(current_user, client)
     page = render_template(
         "clients/show.html",
         client=client,
-        people=people,
-        projects=projects,
+        people=listed.people,
+        projects=listed.projects,
         invite_form=invite_form,
         action_form=EmptyForm(),
         channel_labels=CHANNEL_LABELS,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.deliverables.review import ReviewState, approvers
+from portal.deliverables.review import ReviewState, approvers, past_included_rounds
 from portal.extensions import db
 from portal.models import Project
 from portal.models.deliverables import (
@@ -83,7 +83,7 @@ class Row:
     @property
     def over_rounds(self) -> bool:
         """Tell whether more rounds were used than were agreed."""
-        return self.rounds_used > self.deliverable.included_rounds
+        return past_included_rounds(self.deliverable, self.rounds_used)
 
     @property
     def waiting_since(self) -> datetime | None:

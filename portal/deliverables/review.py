@@ -103,6 +103,11 @@ def review_state(project: Project, version: DeliverableVersion, people: list[Use
     return ReviewState(rule=project.approval_rule, approvers=people if people is not None else approvers(project), decisions=decisions)
 
 
+def past_included_rounds(deliverable: Deliverable, round_: int) -> bool:
+    """Tell whether revision round ``round_`` goes past the rounds agreed for ``deliverable`` (a version in it needs an impact note)."""
+    return round_ > deliverable.included_rounds
+
+
 def can_decide(user: User, project: Project, version: DeliverableVersion | None, state: ReviewState) -> bool:
     """Tell whether ``user`` may decide on ``version`` now: an approver who has not decided on it while it waits for review."""
     return (

@@ -31,6 +31,7 @@ from portal.deliverables.review import (
     claim_or_conflict,
     claim_to_decide,
     is_approver,
+    past_included_rounds,
     settle,
     settlement,
 )
@@ -330,7 +331,7 @@ def submit_version(
     claim_or_conflict(deliverable)
     previous = current_version(deliverable)
     round_ = next_round(deliverable, previous)
-    over = round_ > deliverable.included_rounds
+    over = past_included_rounds(deliverable, round_)
     if over and not impact:
         raise DomainError(
             _l(

@@ -307,7 +307,7 @@ def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: Versi
             files=files,
             form=form,
             round=round_,
-            over=round_ > deliverable.included_rounds,
+            over=review.past_included_rounds(deliverable, round_),
             approver_count=len(review.approvers(deliverable.project)),
             upload=_upload_context(deliverable),
         ),

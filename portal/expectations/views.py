@@ -7,8 +7,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func
-from sqlalchemy.orm import joinedload
 
 from portal.access import (
     can_manage_project,
@@ -16,13 +14,11 @@ from portal.access import (
     managed_project_or_404,
     project_or_404,
     staff_required,
-    visible_expectation_notes,
 )
-from portal.expectations import service
+from portal.expectations import queries, service
 from portal.expectations.chart import chart_points, layout_chart
 from portal.expectations.forms import ExpectationNoteForm
-from portal.extensions import db
-from portal.models import ExpectationNote, NoteSource, Project, User
+from portal.models import Project, User
 from portal.web import committing
 
 bp = Blueprint("expectations", __name__, url_prefix="/projects/<int:project_id>/expectations")
@@ -34,14 +30,7 @@ ON_PROJECT_PAGE = 3
 
 def expectations_section(viewer: User, project: Project) -> dict[str, Any]:
     """Show the latest entries of the expectation-vs-reality log on the project page."""
-    notes = list(
-        db.session.scalars(
-            visible_expectation_notes(viewer, project)
-            .options(joinedload(ExpectationNote.author))
-            .order_by(ExpectationNote.created_at.desc(), ExpectationNote.id.desc())
-            .limit(ON_PROJECT_PAGE)
-        )
-    )
+    notes = queries.latest_notes(viewer, project, ON_PROJECT_PAGE)
     return {"project": project, "notes": notes, "manage": can_manage_project(viewer, project)}
 
 
@@ -51,31 +40,15 @@ def index(project_id: int):
     """Show the log newest first (clients: shared notes only) and the chart of expected against actual."""
     project = project_or_404(current_user, project_id)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    visible = visible_expectation_notes(current_user, project)
-    notes = list(
-        db.session.scalars(
-            visible.options(joinedload(ExpectationNote.author))
-            .order_by(ExpectationNote.created_at.desc(), ExpectationNote.id.desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE + 1)
-        )
-    )
-    weekly_notes = list(
-        db.session.scalars(
-            visible.where(ExpectationNote.source == NoteSource.WEEKLY)
-            .order_by(ExpectationNote.week_of.desc())
-            .limit(CHART_WEEKS)
-        )
-    )
-    total = db.session.scalar(visible.with_only_columns(func.count(ExpectationNote.id)).order_by(None))
-    points = chart_points(weekly_notes)
+    log = queries.note_log(current_user, project, page=page, size=PAGE_SIZE, weeks=CHART_WEEKS)
+    points = chart_points(log.weekly_notes)
     return render_template(
         "expectations/index.html",
         project=project,
-        notes=notes[:PAGE_SIZE],
-        more=len(notes) > PAGE_SIZE,
+        notes=log.notes,
+        more=log.more,
         page=page,
-        total=total,
+        total=log.total,
         points=points,
         chart=layout_chart(points),
         manage=can_manage_project(current_user, project),

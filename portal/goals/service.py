@@ -65,6 +65,11 @@ def side_of(user: User, project: Project) -> Side | None:
     return None
 
 
+def client_signers(project: Project) -> list[User]:
+    """Return the people who may sign ``project``'s goals for the client: its active client approvers, in membership order."""
+    return [m.user for m in project.members if m.user.active and side_of(m.user, project) is Side.CLIENT]
+
+
 def is_participant(user: User, project: Project) -> bool:
     """Tell whether ``user`` takes part in ``project``'s goals (reads and comments): its staff or a client member."""
     if can_manage_project(user, project):
@@ -72,6 +77,26 @@ def is_participant(user: User, project: Project) -> bool:
     return user.role is Role.CLIENT and user.client_id == project.client_id and any(
         m.user_id == user.id for m in project.members
     )
+
+
+def is_open(goal: Goal) -> bool:
+    """Tell whether ``goal`` may still change: it is not closed and its project is not archived."""
+    return not goal.state.is_closed and not goal.project.is_archived
+
+
+def can_propose(user: User, project: Project) -> bool:
+    """Tell whether ``user`` may propose a goal on ``project``: they sign for a side and the project is not archived."""
+    return side_of(user, project) is not None and not project.is_archived
+
+
+def can_act(user: User, goal: Goal) -> bool:
+    """Tell whether ``user`` may act on ``goal`` now (sign, decline, counter-propose, answer, close): they sign for a side and it is open."""
+    return side_of(user, goal.project) is not None and is_open(goal)
+
+
+def can_check_in(user: User, goal: Goal) -> bool:
+    """Tell whether ``user`` may record a check-in on ``goal`` now: the agency's side, on an agreed goal of a project not archived."""
+    return side_of(user, goal.project) is Side.AGENCY and goal.state is GoalState.AGREED and is_open(goal)
 
 
 def _require_side(actor: User, project: Project) -> Side:

@@ -80,13 +80,15 @@ def _page(
         "goal": goal,
         "project": project,
         "side": side,
+        "can_act": service.can_act(current_user, goal),
+        "can_check_in": service.can_check_in(current_user, goal),
         "manage": can_manage_project(current_user, project),
         "current": current,
         "agreed": agreed,
         "today": today,
         "progress": goal_progress(goal, today),
         "chart": build_chart(agreed, goal.check_ins, today) if agreed else None,
-        "approvers": [m.user for m in project.members if m.is_approver and m.user.active],
+        "approvers": service.client_signers(project),
         "waiting_for": queries.missing_sides(current) if goal.awaiting_signature else [],
         "pending_changes": changes(agreed, current) if goal.change_pending else [],
         "pending_assumptions": assumption_diff(goal, agreed.number, current.number) if agreed and goal.change_pending else ([], []),
@@ -122,7 +124,7 @@ def index(project_id: int):
         project=project,
         rows=rows,
         groups=queries.grouped(rows),
-        can_propose=service.side_of(current_user, project) is not None and not project.is_archived,
+        can_propose=service.can_propose(current_user, project),
     )
 
 
@@ -388,5 +390,5 @@ def project_goals(viewer: User, project: Project) -> dict[str, Any]:
         "project": project,
         "groups": queries.grouped(rows),
         "unconfirmed": sum(r.unconfirmed for r in rows if not r.goal.state.is_closed),
-        "can_propose": service.side_of(viewer, project) is not None and not project.is_archived,
+        "can_propose": service.can_propose(viewer, project),
     }

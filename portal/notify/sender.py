@@ -109,6 +109,11 @@ def send_due(backend: MailBackend | None = None, *, batch: int = 100) -> SendRep
     return report
 
 
+def can_requeue(email: OutboxEmail) -> bool:
+    """Tell whether ``email`` may go back in the queue: only once it is dead (the others are sent or still being tried)."""
+    return email.status is EmailStatus.DEAD
+
+
 def requeue(email: OutboxEmail) -> None:
     """Put a dead email back in the queue for an immediate try; the caller commits."""
     email.status = EmailStatus.QUEUED

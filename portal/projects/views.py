@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal.access import (
     admin_required,
@@ -13,57 +14,61 @@ from portal.access import (
     managed_project_or_404,
     project_or_404,
     staff_required,
-    visible_clients,
 )
 from portal.activity import verb_labels
-from portal.extensions import db
+from portal.clients.queries import active_clients
 from portal.forms import EmptyForm
 from portal.health import health_for
-from portal.models import Client, Project, ProjectMember, Role, User
-from portal.projects import service
+from portal.models import Client, Project, ProjectMember, User
+from portal.projects import queries, service
 from portal.projects.forms import RULE_LABELS, STATUS_LABELS, WEEKDAYS, AddMemberForm, ProjectForm
-from portal.projects.queries import project_timeline, timeline_filters
 from portal.sections import project_sections
 from portal.timeutil import utcnow
 from portal.web import committing, require_button_form
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
-def _staff_choices() -> list[tuple[int, str]]:
-    staff = db.session.scalars(
-        select(User).where(User.role.in_([Role.ADMIN, Role.MANAGER]), User.active.is_(True)).order_by(User.name)
-    ).all()
-    return [(u.id, u.display_name) for u in staff]
+T = TypeVar("T", Client, User)
+
+
+def _manager_choices(people: list[User]) -> list[tuple[int, str]]:
+    """Return ``people`` as the choices of the account manager field."""
+    return [(u.id, u.display_name) for u in people]
+
+
+def _chosen(options: list[T], chosen_id: int | None) -> T:
+    """Return the option a validated choice field picked (404 if it is, somehow, not among them)."""
+    found = next((option for option in options if option.id == chosen_id), None)
+    if found is None:
+        abort(404)
+    return found
 
 
 def _settings(form: ProjectForm) -> dict:
+    """Return the project settings the form carries."""
     return {name: getattr(form, name).data for name in service.SETTINGS}
 
 
-def _member_form(project: Project) -> AddMemberForm:
+def _member_form(candidates: list[User]) -> AddMemberForm:
+    """Return the form that adds one of ``candidates`` (the client's people not on the project yet)."""
     form = AddMemberForm(prefix="member")
-    taken = {m.user_id for m in project.members}
-    candidates = db.session.scalars(
-        select(User)
-        .where(User.client_id == project.client_id, User.role == Role.CLIENT, User.active.is_(True))
-        .order_by(User.name, User.email)
-    ).all()
-    form.user_id.choices = [(u.id, f"{u.display_name} <{u.email}>") for u in candidates if u.id not in taken]
+    form.user_id.choices = [(u.id, f"{u.display_name} <{u.email}>") for u in candidates]
     return form
 
 
 def _show_page(project: Project, member_form: AddMemberForm | None = None, status: int = 200):
+    """Render the project overview: its settings, members, the features' blocks and a page of its activity."""
     manage = can_manage_project(current_user, project)
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before <= 2**31 - 1:
         before = None  # not an event id: show the newest page
-    timeline = project_timeline(current_user, project, request.args.get("kind", ""), before)
+    timeline = queries.project_timeline(current_user, project, request.args.get("kind", ""), before)
     return (
         render_template(
             "projects/show.html",
             project=project,
             manage=manage,
-            member_form=(member_form or _member_form(project)) if manage else None,
+            member_form=(member_form or _member_form(queries.member_candidates(project))) if manage else None,
             action_form=EmptyForm(),
             status_labels=STATUS_LABELS,
             rule_labels=RULE_LABELS,
@@ -71,7 +76,7 @@ def _show_page(project: Project, member_form: AddMemberForm | None = None, statu
             sections=project_sections.render(current_user, project),
             health=health_for([project], utcnow())[project.id],
             timeline=timeline,
-            timeline_kinds=timeline_filters(),
+            timeline_kinds=queries.timeline_filters(),
             verb_labels=verb_labels(),
         ),
         status,
@@ -90,9 +95,10 @@ def show(project_id: int):
 def create():
     """Create a project for a client."""
     form = ProjectForm()
-    clients = db.session.scalars(visible_clients(current_user).where(Client.archived_at.is_(None)).order_by(Client.name)).all()
+    clients = active_clients(current_user)
+    managers = queries.account_managers()
     form.client_id.choices = [(c.id, c.name) for c in clients]
-    form.manager_id.choices = _staff_choices()
+    form.manager_id.choices = _manager_choices(managers)
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         config = current_app.config
@@ -105,9 +111,8 @@ def create():
         if chosen:
             form.timezone.data = chosen.timezone
     if form.validate_on_submit():
-        # The choices were checked; a client or manager removed since then is not found.
-        client = db.get_or_404(Client, form.client_id.data)
-        manager = db.get_or_404(User, form.manager_id.data)
+        client = _chosen(clients, form.client_id.data)
+        manager = _chosen(managers, form.manager_id.data)
         with committing(form) as saved:
             project = service.create_project(current_user, client, manager, _settings(form))
         if saved.ok:
@@ -125,7 +130,8 @@ def edit(project_id: int):
     form = ProjectForm(obj=project)
     form.client_id.choices = [(project.client_id, project.client.name)]
     form.client_id.data = project.client_id
-    form.manager_id.choices = _staff_choices() if current_user.is_admin else [(project.manager_id, project.manager.display_name)]
+    managers = queries.account_managers() if current_user.is_admin else [project.manager]
+    form.manager_id.choices = _manager_choices(managers)
     if not current_user.is_admin:
         form.manager_id.data = project.manager_id
     status = 422 if request.method == "POST" else 200
@@ -133,7 +139,7 @@ def edit(project_id: int):
         form.status.data = project.status.value
         form.approval_rule.data = project.approval_rule.value
     if form.validate_on_submit():
-        manager = db.session.get(User, form.manager_id.data) if current_user.is_admin else None
+        manager = _chosen(managers, form.manager_id.data) if current_user.is_admin else None
         with committing(form) as saved:
             service.update_project(current_user, project, _settings(form), manager=manager)
         if saved.ok:
@@ -148,10 +154,11 @@ def edit(project_id: int):
 def add_member(project_id: int):
     """Give a person of the client organisation access to the project."""
     project = managed_project_or_404(current_user, project_id)
-    form = _member_form(project)
+    candidates = queries.member_candidates(project)
+    form = _member_form(candidates)
     status = 422
     if form.validate_on_submit():
-        user = db.get_or_404(User, form.user_id.data)  # one of the checked choices, unless removed since
+        user = _chosen(candidates, form.user_id.data)
         with committing(form) as saved:
             service.add_member(current_user, project, user, is_approver=bool(form.is_approver.data))
         if saved.ok:
@@ -162,7 +169,8 @@ def add_member(project_id: int):
 
 
 def _member_or_404(project: Project, member_id: int) -> ProjectMember:
-    member = db.session.scalar(select(ProjectMember).where(ProjectMember.id == member_id, ProjectMember.project_id == project.id))
+    """Return ``project``'s membership ``member_id``, else abort with 404."""
+    member = queries.member_of(project, member_id)
     if member is None:
         abort(404)
     return member

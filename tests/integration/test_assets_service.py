@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.assets import service
+from portal.assets import queries, service
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import (
@@ -316,7 +316,7 @@ def test_checklist_puts_overdue_first_and_counts_what_was_provided(world):
     service.cancel_request(world.manager, dropped)
     db.session.commit()
 
-    (checklist,) = service.checklists([world.project])
+    (checklist,) = queries.checklists([world.project])
     assert [r.title for r in checklist.items] == ["Overdue", "Soon", "Later", "Undated", "In review", "Done"]
     assert (checklist.provided, checklist.total, checklist.overdue) == (2, 6, 1)
     assert [r.title for r in checklist.outstanding] == ["Overdue", "Soon", "Later", "Undated"]

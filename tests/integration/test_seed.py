@@ -12,7 +12,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
-from portal.assets.service import checklists
+from portal.assets.queries import checklists
 from portal.extensions import db
 from portal.goals.progress import ProgressStatus, progress_for
 from portal.goals.queries import awaiting_signature
