@@ -77,9 +77,18 @@ def can_manage_project(user: User, project: Project) -> bool:
     return user.role is Role.ADMIN or (user.role is Role.MANAGER and project.manager_id == user.id)
 
 
+def is_client_member(user: User, project: Project) -> bool:
+    """Tell whether ``user`` is a person of ``project``'s client organisation who was given access to it."""
+    return user.role is Role.CLIENT and user.client_id == project.client_id and any(m.user_id == user.id for m in project.members)
+
+
 def is_project_approver(user: User, project: Project) -> bool:
-    """Tell whether ``user`` is a client approver on ``project``."""
-    return user.role is Role.CLIENT and any(m.user_id == user.id and m.is_approver for m in project.members)
+    """Tell whether ``user`` is a client member of ``project`` who approves (signs goals, decides on deliverables)."""
+    return (
+        user.role is Role.CLIENT
+        and user.client_id == project.client_id
+        and any(m.user_id == user.id and m.is_approver for m in project.members)
+    )
 
 
 def client_or_404(user: User, client_id: int) -> Client:
@@ -161,6 +170,14 @@ def asset_request_or_404(user: User, request_id: int) -> AssetRequest:
     """Return the asset request if ``user`` may see its project, else abort with 404."""
     found = db.session.scalar(visible_asset_requests(user).where(AssetRequest.id == request_id))
     if found is None:
+        abort(404)
+    return found
+
+
+def managed_asset_request_or_404(user: User, request_id: int) -> AssetRequest:
+    """Return an asset request ``user`` acts on for the agency (its project's manager or an admin), else abort with 404."""
+    found = asset_request_or_404(user, request_id)
+    if not can_manage_project(user, found.project):
         abort(404)
     return found
 
@@ -254,6 +271,14 @@ def deliverable_or_404(user: User, deliverable_id: int) -> Deliverable:
     """Return the deliverable if ``user`` may see its project, else abort with 404."""
     found = db.session.scalar(visible_deliverables(user).where(Deliverable.id == deliverable_id))
     if found is None:
+        abort(404)
+    return found
+
+
+def managed_deliverable_or_404(user: User, deliverable_id: int) -> Deliverable:
+    """Return a deliverable ``user`` works on for the agency (its project's manager or an admin), else abort with 404."""
+    found = deliverable_or_404(user, deliverable_id)
+    if not can_manage_project(user, found.project):
         abort(404)
     return found
 

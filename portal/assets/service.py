@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from portal import activity
-from portal.access import can_manage_project
+from portal.access import can_manage_project, is_client_member
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import (
@@ -34,7 +34,7 @@ from portal.models import (
     User,
 )
 from portal.models.assets import WAITING_ON_CLIENT
-from portal.notify.service import queue_email
+from portal.notify.service import queue_each, queue_email
 from portal.storage.filetypes import KINDS, extensions_for
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import local_today, project_today, utcnow
@@ -53,10 +53,6 @@ STORAGE_PREFIX = "assets"
 def _require_manager(actor: User, project: Project) -> None:
     if not can_manage_project(actor, project):
         raise NotAllowed(_l("Only the project's account manager or an admin can do this."))
-
-
-def _is_member(user: User, project: Project) -> bool:
-    return user.role is Role.CLIENT and user.client_id == project.client_id and any(m.user_id == user.id for m in project.members)
 
 
 def _require_not_archived(project: Project) -> None:
@@ -97,18 +93,14 @@ def _check_due(due: date | None, project: Project, today: date | None) -> None:
 # --- Recipients -----------------------------------------------------------------------------
 
 
-def _wants_email(user: User | None) -> bool:
-    return user is not None and user.active and user.notify_activity
-
-
 def client_recipients(project: Project) -> list[User]:
     """Return the project's client members who want activity emails."""
-    return [m.user for m in project.members if m.user.role is Role.CLIENT and _wants_email(m.user)]
+    return [m.user for m in project.members if m.user.role is Role.CLIENT and m.user.wants_activity_email]
 
 
 def _email_clients(project: Project, *, kind: str, key: str, template: str, **context: Any) -> None:
-    for user in client_recipients(project):
-        queue_email(user, kind=kind, key=f"{key}:{user.id}", template=template, project=project, **context)
+    """Queue an email about ``project`` for each of its client members who want activity emails."""
+    queue_each(client_recipients(project), kind=kind, key=key, template=template, project=project, **context)
 
 
 # --- Requests -------------------------------------------------------------------------------
@@ -208,7 +200,7 @@ def accepts_uploads(project: Project, asset_request: AssetRequest | None = None)
 
 def check_upload_allowed(actor: User, project: Project, asset_request: AssetRequest | None = None) -> None:
     """Refuse an upload before any byte is stored: who may upload, and whether the request takes files."""
-    if not (can_manage_project(actor, project) or _is_member(actor, project)):
+    if not (can_manage_project(actor, project) or is_client_member(actor, project)):
         raise NotAllowed(_l("You cannot upload files to this project."))
     _require_not_archived(project)
     if asset_request is None:
@@ -272,11 +264,9 @@ def add_files(actor: User, project: Project, asset_request: AssetRequest | None,
     # One email per request version (or per uploader and day for general files), however many files arrive.
     key = f"asset-uploaded:{asset_request.id}:v{version}" if asset_request else f"asset-files:{project.id}:{actor.id}:{now:%Y-%m-%d}"
     if actor.is_staff:
-        for user in client_recipients(project):
-            queue_email(user, kind="asset_uploaded", key=f"{key}:{user.id}", template="emails/asset_uploaded.html", **context)
-    elif _wants_email(project.manager):
-        manager = project.manager
-        queue_email(manager, kind="asset_uploaded", key=f"{key}:{manager.id}", template="emails/asset_uploaded.html", **context)
+        queue_each(client_recipients(project), kind="asset_uploaded", key=key, template="emails/asset_uploaded.html", **context)
+    elif project.manager.wants_activity_email:
+        queue_each([project.manager], kind="asset_uploaded", key=key, template="emails/asset_uploaded.html", **context)
     return files
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,6 +13,7 @@ from portal.access import (
     asset_file_or_404,
     asset_request_or_404,
     can_manage_project,
+    managed_asset_request_or_404,
     managed_project_or_404,
     project_or_404,
     staff_required,
@@ -35,14 +36,6 @@ CHANGED_MEANWHILE = _l("Someone changed this request in the meantime. Here is it
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-def _managed_request_or_404(request_id: int) -> AssetRequest:
-    """Load an asset request the current user may change, else 404."""
-    asset_request = asset_request_or_404(current_user, request_id)
-    if not can_manage_project(current_user, asset_request.project):
-        abort(404)
-    return asset_request
 
 
 def _kind_help() -> list[tuple[str, str, str]]:
@@ -149,7 +142,7 @@ def show_request(request_id: int):
 @staff_required
 def edit_request(request_id: int):
     """Change an open request."""
-    asset_request = _managed_request_or_404(request_id)
+    asset_request = managed_asset_request_or_404(current_user, request_id)
     form = AssetRequestForm(obj=asset_request)
     status = 200
     if request.method == "POST":
@@ -177,7 +170,7 @@ def edit_request(request_id: int):
 @staff_required
 def cancel_request(request_id: int):
     """Withdraw a request the agency no longer needs."""
-    asset_request = _managed_request_or_404(request_id)
+    asset_request = managed_asset_request_or_404(current_user, request_id)
     require_button_form()
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         service.cancel_request(current_user, asset_request)
@@ -191,7 +184,7 @@ def cancel_request(request_id: int):
 @staff_required
 def accept(request_id: int):
     """Accept the client's latest version: the request is fulfilled."""
-    asset_request = _managed_request_or_404(request_id)
+    asset_request = managed_asset_request_or_404(current_user, request_id)
     require_button_form()
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         service.accept(current_user, asset_request)
@@ -205,7 +198,7 @@ def accept(request_id: int):
 @staff_required
 def return_request(request_id: int):
     """Return the client's latest version with a note on what to change."""
-    asset_request = _managed_request_or_404(request_id)
+    asset_request = managed_asset_request_or_404(current_user, request_id)
     form = ReturnForm()
     status = 422
     if form.validate_on_submit():

@@ -6,15 +6,15 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from portal import activity
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from portal.claims import rows_changed
 from portal.errors import DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import AccountToken, Client, Project, ProjectMember, Role, TokenPurpose, User, UserSession
@@ -176,11 +176,7 @@ def _use_token(raw: str, purpose: TokenPurpose) -> AccountToken:
     token = find_token(raw, purpose)
     if token is None:
         raise DomainError(_l("This link has expired or was already used. Ask for a new one."))
-    # An UPDATE answers with a CursorResult, which has the row count Result does not declare.
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow())),
-    ).rowcount
+    claimed = rows_changed(update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow()))
     if not claimed:
         raise DomainError(_l("This link has expired or was already used. Ask for a new one."))
     return token

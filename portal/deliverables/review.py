@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.claims import claim
 from portal.errors import Conflict
 from portal.extensions import db
 from portal.models import ApprovalRule, Project, ProjectMember, Role, User
@@ -128,19 +127,7 @@ def _claim(deliverable: Deliverable) -> bool:
     The conditional UPDATE waits for a concurrent writer (row lock on PostgreSQL, the
     database lock on SQLite) and then matches nothing if that writer changed it.
     """
-    seen = deliverable.lock_version
-    # An UPDATE answers with a CursorResult, which has the row count Result does not declare.
-    result = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Deliverable).where(Deliverable.id == deliverable.id, Deliverable.lock_version == seen).values(lock_version=seen + 1),
-            execution_options={"synchronize_session": False},
-        ),
-    )
-    if result.rowcount != 1:
-        return False
-    set_committed_value(deliverable, "lock_version", seen + 1)
-    return True
+    return claim(deliverable, Deliverable.lock_version)
 
 
 def claim_or_conflict(deliverable: Deliverable) -> None:

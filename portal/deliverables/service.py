@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import activity
-from portal.access import can_manage_project
+from portal.access import can_manage_project, is_client_member
 from portal.deliverables import notifications
 from portal.deliverables.links import LinkInput, parse_links
 from portal.deliverables.queries import current_version, draft_of, next_round
@@ -37,7 +37,7 @@ from portal.deliverables.review import (
 )
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
-from portal.models import ApprovalRule, Project, Role, User
+from portal.models import ApprovalRule, Project, User
 from portal.models.deliverables import (
     Decision,
     DecisionOutcome,
@@ -66,15 +66,6 @@ LOCKED = _l("This deliverable is approved and locked. Only an admin can reopen i
 
 
 # --- People ---------------------------------------------------------------------------------
-
-
-def is_member(user: User, project: Project) -> bool:
-    """Tell whether ``user`` is a client member of the project (they read and comment)."""
-    return (
-        user.role is Role.CLIENT
-        and user.client_id == project.client_id
-        and any(member.user_id == user.id for member in project.members)
-    )
 
 
 # --- Checks ---------------------------------------------------------------------------------
@@ -544,7 +535,7 @@ def reopen(actor: User, deliverable: Deliverable, reason: str) -> DeliverableReo
 def add_comment(actor: User, deliverable: Deliverable, body: str) -> DeliverableComment:
     """Add a message to the deliverable's thread (staff and every client member); the other side is emailed."""
     project = deliverable.project
-    if not (can_manage_project(actor, project) or is_member(actor, project)):
+    if not (can_manage_project(actor, project) or is_client_member(actor, project)):
         raise NotAllowed(_l("Only the project's members and its account manager can comment here."))
     _require_writable(project)
     body = _clean_text(body, field="body")

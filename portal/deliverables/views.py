@@ -23,6 +23,7 @@ from portal.access import (
     deliverable_file_or_404,
     deliverable_or_404,
     deliverable_version_or_404,
+    managed_deliverable_or_404,
     managed_project_or_404,
     project_or_404,
     staff_required,
@@ -69,14 +70,6 @@ RULE_TEXTS = {
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _managed_or_404(deliverable_id: int) -> Deliverable:
-    """Load a deliverable the current user works on for the agency, else 404."""
-    deliverable = deliverable_or_404(current_user, deliverable_id)
-    if not can_manage_project(current_user, deliverable.project):
-        abort(404)
-    return deliverable
 
 
 # --- Lists ----------------------------------------------------------------------------------
@@ -129,7 +122,7 @@ def create(project_id: int):
 @staff_required
 def edit(deliverable_id: int):
     """Change a deliverable's title, description, due date or included rounds."""
-    deliverable = _managed_or_404(deliverable_id)
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
     if deliverable.is_locked:
         flash(str(service.LOCKED), "info")
         return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
@@ -327,7 +320,7 @@ def _draft_or_redirect(deliverable: Deliverable):
 @staff_required
 def start_version(deliverable_id: int):
     """Start preparing the next version (or go back to the one in preparation)."""
-    deliverable = _managed_or_404(deliverable_id)
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
     require_button_form()
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         service.start_version(current_user, deliverable)
@@ -341,7 +334,7 @@ def start_version(deliverable_id: int):
 @staff_required
 def draft(deliverable_id: int):
     """Prepare the next version: save the notes and links, or submit the version for review."""
-    deliverable = _managed_or_404(deliverable_id)
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
     version = _draft_or_redirect(deliverable)
     if version is None:
         return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
@@ -375,7 +368,7 @@ def draft(deliverable_id: int):
 @staff_required
 def discard_draft(deliverable_id: int):
     """Throw away the version in preparation and its files."""
-    deliverable = _managed_or_404(deliverable_id)
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
     require_button_form()
     version = _draft_or_redirect(deliverable)
     if version is None:
@@ -393,7 +386,7 @@ def discard_draft(deliverable_id: int):
 @staff_required
 def remove_file(deliverable_id: int, file_id: int):
     """Take a file out of the version in preparation."""
-    deliverable = _managed_or_404(deliverable_id)
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
     require_button_form()
     version = _draft_or_redirect(deliverable)
     if version is None:
@@ -427,7 +420,7 @@ def _upload_failed(deliverable: Deliverable, status: int):
 @staff_required
 def upload(deliverable_id: int):
     """Upload files to the version in preparation (streamed into storage, then recorded in one transaction)."""
-    deliverable = _managed_or_404(deliverable_id)
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
     outcome = accept_upload(
         UploadPolicy.for_app(current_app, extensions_for(UPLOAD_KINDS), prefix=service.STORAGE_PREFIX),
         # The draft is looked up again: the session was rolled back while the files streamed in.

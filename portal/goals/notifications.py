@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.access import is_project_approver
 from portal.models import Goal, Side, User
 from portal.notify.service import queue_email
 from portal.urls import portal_url
@@ -17,7 +18,7 @@ def audience(goal: Goal, to: Side, *, approvers_only: bool) -> list[User]:
     """Return the people of side ``to`` who want activity emails."""
     project = goal.project
     people = [project.manager] if to is Side.AGENCY else [m.user for m in project.members if m.is_approver or not approvers_only]
-    return [p for p in people if p.active and p.notify_activity]
+    return [p for p in people if p.wants_activity_email]
 
 
 def notify(
@@ -45,6 +46,6 @@ def notify(
             project=goal.project,
             actor=actor,
             link=link,
-            can_sign=to is Side.AGENCY or any(m.user_id == person.id and m.is_approver for m in goal.project.members),
+            can_sign=to is Side.AGENCY or is_project_approver(person, goal.project),
             **context,
         )

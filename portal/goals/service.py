@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from portal import activity
-from portal.access import can_manage_project
+from portal.access import can_manage_project, is_client_member, is_project_approver
+from portal.claims import claim
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
 from portal.goals.notifications import notify
@@ -46,7 +46,6 @@ from portal.models import (
     GoalState,
     MeasureKind,
     Project,
-    Role,
     Side,
     User,
 )
@@ -59,8 +58,7 @@ def side_of(user: User, project: Project) -> Side | None:
     """Return the side ``user`` signs for on ``project``: agency, client (approvers), or None."""
     if can_manage_project(user, project):
         return Side.AGENCY
-    approver = any(m.user_id == user.id and m.is_approver for m in project.members)
-    if user.role is Role.CLIENT and user.client_id == project.client_id and approver:
+    if is_project_approver(user, project):
         return Side.CLIENT
     return None
 
@@ -72,11 +70,7 @@ def client_signers(project: Project) -> list[User]:
 
 def is_participant(user: User, project: Project) -> bool:
     """Tell whether ``user`` takes part in ``project``'s goals (reads and comments): its staff or a client member."""
-    if can_manage_project(user, project):
-        return True
-    return user.role is Role.CLIENT and user.client_id == project.client_id and any(
-        m.user_id == user.id for m in project.members
-    )
+    return can_manage_project(user, project) or is_client_member(user, project)
 
 
 def is_open(goal: Goal) -> bool:
@@ -160,18 +154,8 @@ def _claim(goal: Goal) -> None:
     the database lock on SQLite) and then matches nothing: the later of two
     simultaneous decisions is refused instead of mixing signatures of two revisions.
     """
-    seen = goal.version
-    # An UPDATE answers with a CursorResult, which has the row count Result does not declare.
-    result = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Goal).where(Goal.id == goal.id, Goal.version == seen).values(version=seen + 1),
-            execution_options={"synchronize_session": False},
-        ),
-    )
-    if result.rowcount != 1:
+    if not claim(goal, Goal.version):
         raise _stale(db.session.scalar(select(Goal.current_number).where(Goal.id == goal.id)))
-    set_committed_value(goal, "version", seen + 1)
 
 
 def _current(goal: Goal, seen: int) -> GoalRevision:

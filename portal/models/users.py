@@ -59,6 +59,11 @@ class User(TimestampMixin, UserMixin, Model):
         return f"<User {self.id} {self.email} {self.role.value}>"
 
     @property
+    def wants_activity_email(self) -> bool:
+        """Tell whether the user gets emails about activity: active, and asked for them."""
+        return self.active and self.notify_activity
+
+    @property
     def is_staff(self) -> bool:
         """Tell whether the user works for the agency."""
         return self.role in (Role.ADMIN, Role.MANAGER)

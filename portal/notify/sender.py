@@ -6,11 +6,11 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
+from portal.claims import rows_changed
 from portal.extensions import db
 from portal.models import EmailStatus, OutboxEmail
 from portal.notify.backends import MailBackend, backend_for, build_message
@@ -65,15 +65,11 @@ def send_due(backend: MailBackend | None = None, *, batch: int = 100) -> SendRep
     db.session.commit()
     for email_id in due_ids:
         # The conditional update is the claim: of two senders, only one changes the row.
-        # (An UPDATE answers with a CursorResult, which has the row count Result does not declare.)
-        claimed = cast(
-            CursorResult[Any],
-            db.session.execute(
-                update(OutboxEmail)
-                .where(OutboxEmail.id == email_id, OutboxEmail.status == EmailStatus.QUEUED)
-                .values(status=EmailStatus.SENDING, claimed_at=utcnow())
-            ),
-        ).rowcount
+        claimed = rows_changed(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == email_id, OutboxEmail.status == EmailStatus.QUEUED)
+            .values(status=EmailStatus.SENDING, claimed_at=utcnow())
+        )
         db.session.commit()
         if not claimed:
             continue

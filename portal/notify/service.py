@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, render_template
@@ -68,3 +69,12 @@ def queue_email(
     )
     db.session.add(email)
     return email
+
+
+def queue_each(recipients: Iterable[User], *, kind: str, key: str, template: str, **context: Any) -> None:
+    """Queue the same email for each of ``recipients`` (each once: ``{key}:{user id}`` is its idempotency key); the caller commits."""
+    seen: set[int] = set()
+    for recipient in recipients:
+        if recipient.id not in seen:
+            seen.add(recipient.id)
+            queue_email(recipient, kind=kind, key=f"{key}:{recipient.id}", template=template, **context)

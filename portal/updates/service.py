@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal import activity
-from portal.access import can_manage_project
+from portal.access import can_manage_project, is_client_member
+from portal.claims import rows_changed
 from portal.errors import Conflict, DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import (
@@ -204,17 +205,13 @@ def client_members(project: Project, *, weekly: bool) -> list[User]:
     )
 
 
-def _is_client_member(user: User, project: Project) -> bool:
-    return user.role is Role.CLIENT and user.client_id == project.client_id and any(m.user_id == user.id for m in project.members)
-
-
 # --- Comments and acknowledgements ------------------------------------------------------
 
 
 def add_comment(actor: User, update: Update, body: str) -> UpdateComment:
     """Comment on a published update (its client members and staff); the caller commits."""
     project = update.project
-    if not (can_manage_project(actor, project) or _is_client_member(actor, project)):
+    if not (can_manage_project(actor, project) or is_client_member(actor, project)):
         raise NotAllowed(_l("Only the project's people can comment on its updates."))
     if not update.is_published:
         raise Conflict(_l("Comments open once the update is published."))
@@ -232,7 +229,7 @@ def add_comment(actor: User, update: Update, body: str) -> UpdateComment:
         recipients = [m for m in client_members(project, weekly=False) if m.id != actor.id]
     else:
         manager = project.manager
-        recipients = [manager] if manager.active and manager.notify_activity else []
+        recipients = [manager] if manager.wants_activity_email else []
     for recipient in recipients:
         queue_email(
             recipient,
@@ -254,7 +251,7 @@ def acknowledge(actor: User, update: Update, choice: AckChoice | str, comment: s
     "Not accurate" and "I have a concern" need a sentence, and the account manager is told.
     """
     project = update.project
-    if not _is_client_member(actor, project):
+    if not is_client_member(actor, project):
         raise NotAllowed(_l("Only the client's people on this project can acknowledge its updates."))
     if not update.is_published:
         raise Conflict(_l("This update is not published."))
@@ -286,7 +283,7 @@ def acknowledge(actor: User, update: Update, choice: AckChoice | str, comment: s
     db.session.flush()
     activity.record(actor, "update.acknowledged", update, project=project, data={"choice": choice.value})
     manager = project.manager
-    if choice is not AckChoice.ACCURATE and manager.active and manager.notify_activity:
+    if choice is not AckChoice.ACCURATE and manager.wants_activity_email:
         queue_email(
             manager,
             kind="update_ack",
@@ -509,17 +506,13 @@ def save_weekly_note(
         return note
     # The guard on update_id and version makes the change lose against a dispatch that took the note.
     guard = (WeeklyNote.id == current.id, WeeklyNote.update_id.is_(None), WeeklyNote.version == current.version)
-    # A DELETE or UPDATE answers with a CursorResult, which has the row count Result does not declare.
     if not text:
-        done = cast(CursorResult[Any], db.session.execute(delete(WeeklyNote).where(*guard))).rowcount
+        done = rows_changed(delete(WeeklyNote).where(*guard))
         verb = "weekly.note_removed"
     else:
-        done = cast(
-            CursorResult[Any],
-            db.session.execute(
-                update(WeeklyNote).where(*guard).values(body=text, author_id=actor.id, version=current.version + 1, updated_at=utcnow())
-            ),
-        ).rowcount
+        done = rows_changed(
+            update(WeeklyNote).where(*guard).values(body=text, author_id=actor.id, version=current.version + 1, updated_at=utcnow())
+        )
         verb = "weekly.note_changed"
     if not done:
         raise Conflict(
