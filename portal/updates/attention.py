@@ -28,6 +28,7 @@ from portal.models import (
     User,
 )
 from portal.timeutil import UTCDateTime
+from portal.updates.queries import latest_published
 
 CALL_WITHIN = timedelta(days=8)  # a weekly update's call suggestion stays in the queue this long
 # Projects expected to report every week (as portal.health counts silence).
@@ -43,20 +44,10 @@ def unanswered_weekly(scope: ClientScope) -> list[ClientItem]:
 
     Only the latest counts: an older week is superseded by the newer one.
     """
-    ranked = (
-        select(
-            Update.id,
-            func.row_number()
-            .over(partition_by=Update.project_id, order_by=(Update.published_at.desc(), Update.id.desc()))
-            .label("rank"),
-        )
-        .where(Update.project_id.in_(scope.ids), Update.status == UpdateStatus.PUBLISHED, Update.kind == UpdateKind.WEEKLY)
-        .subquery()
-    )
     answered = select(UpdateAcknowledgement.id).where(
         UpdateAcknowledgement.update_id == Update.id, UpdateAcknowledgement.user_id == scope.viewer.id
     )
-    rows = db.session.scalars(select(Update).join(ranked, ranked.c.id == Update.id).where(ranked.c.rank == 1, ~answered.exists()))
+    rows = db.session.scalars(latest_published(scope.ids, kind=UpdateKind.WEEKLY).where(~answered.exists()))
     return [
         ClientItem(
             kind="acknowledge",
