@@ -156,8 +156,8 @@ def seed(database_url: str, clients: int, projects: int, goals_each: int = 10, d
                 rows[Update].append({"id": 2 * pid, "project_id": pid, "kind": UpdateKind.WEEKLY, "status": UpdateStatus.PUBLISHED,
                                      "title": "", "facts": [], "suggests_call": True, "iso_year": year, "iso_week": week,
                                      "published_at": now - timedelta(days=2), "created_at": now - timedelta(days=2)})
+        db.session.execute(insert(Client), org_rows)  # before the users: PostgreSQL checks their client_id at once
         db.session.execute(insert(User), users)
-        db.session.execute(insert(Client), org_rows)
         for model, batch in rows.items():
             for start in range(0, len(batch), 5000):
                 db.session.execute(insert(model), batch[start : start + 5000])
