@@ -25,6 +25,8 @@ def login_as(page: Page, base_url: str, user: User | str, password: str = PASSWO
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{base_url}/")
+    # The URL changes when the home page starts to arrive; its scripts (the menu's toggle) run by "load".
+    page.wait_for_load_state("load")
 
 
 def logout(page: Page) -> None:
