@@ -38,6 +38,8 @@ extract-messages: $(VENV)/.installed
 
 update-messages: extract-messages
 	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	@# pybabel fills the project name of a header-less template with an extra space: keep the header as it was.
+	@sed -i 's/^"Project-Id-Version:  /"Project-Id-Version: /' portal/translations/*/LC_MESSAGES/messages.po
 
 ## A Chromium for the browser tests: one on the machine, else Debian's (as root), else Playwright's.
 chromium: $(VENV)/.installed-test
