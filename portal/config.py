@@ -101,7 +101,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             raise ConfigError("PORTAL_SECRET_KEY must be set in production (PORTAL_ENV=production)")
         cfg["SECRET_KEY"] = _development_secret(instance)
 
-    _check_password_hashing(cfg, env)
+    _check_password_hashing(cfg, env, overrides or {})
 
     db_url = cfg.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
     cfg["SQLALCHEMY_DATABASE_URI"] = db_url
@@ -139,15 +139,22 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 _PASSWORD_HASHING = ("PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM")
 
 
-def _check_password_hashing(cfg: Mapping[str, Any], env: str) -> None:
-    """Refuse Argon2id parameters weaker than OWASP's anywhere but in the test suite."""
+def _check_password_hashing(cfg: Mapping[str, Any], env: str, overrides: Mapping[str, Any]) -> None:
+    """Refuse Argon2id parameters weaker than OWASP's anywhere but in the test suite.
+
+    Only the suite's own app (``TESTING`` with ``ENV=testing``) may lower them, and only
+    through ``create_app``'s overrides: no environment variable can, so a deployment
+    started with ``PORTAL_ENV=testing`` by mistake still hashes at full strength.
+    """
     for key in _PASSWORD_HASHING:
         value = cfg[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"PORTAL_{key} must be a positive whole number, not {value!r}")
     weaker = [key for key in _PASSWORD_HASHING if cfg[key] < getattr(Config, key)]
-    if weaker and env != "testing":
-        raise ConfigError(f"{', '.join(f'PORTAL_{key}' for key in weaker)} may be below OWASP's Argon2id parameters only when PORTAL_ENV=testing")
+    in_suite = env == "testing" and cfg.get("TESTING") is True and all(key in overrides for key in weaker)
+    if weaker and not in_suite:
+        names = ", ".join(f"PORTAL_{key}" for key in weaker)
+        raise ConfigError(f"{names} may not be below OWASP's Argon2id parameters (only the test suite may lower them)")
 
 
 def _development_secret(instance: Path) -> str:

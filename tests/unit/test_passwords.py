@@ -105,6 +105,17 @@ def test_weaker_hashing_is_refused_outside_the_test_suite(database_url, tmp_path
         assert argon2_parameters(hash_password("correct horse battery"))["m"] == FAST_PASSWORD_HASHING["PASSWORD_HASH_MEMORY_KIB"]
 
 
+def test_the_environment_cannot_lower_hashing_even_with_portal_env_testing(database_url, tmp_path, monkeypatch):
+    """A deployment started with PORTAL_ENV=testing by mistake, and weak PORTAL_PASSWORD_HASH_* values, refuses to start."""
+    monkeypatch.setenv("PORTAL_ENV", "testing")
+    monkeypatch.setenv("PORTAL_PASSWORD_HASH_MEMORY_KIB", "8")
+    monkeypatch.setenv("PORTAL_PASSWORD_HASH_TIME_COST", "1")
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_MEMORY_KIB"):
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": database_url})
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_TIME_COST"):
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": database_url, "TESTING": True})
+
+
 def test_a_hash_from_other_parameters_is_upgraded_when_the_app_changes_them(database_url, tmp_path):
     """An app with stronger parameters flags hashes made with the old ones, and verifies them still."""
     stored = hash_password("correct horse battery")
