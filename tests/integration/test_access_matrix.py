@@ -817,6 +817,69 @@ def test_access(make_web, scene, row: Row):
     assert not wrong, f"{row.id}\n" + "\n".join(wrong)
 
 
+def _allowed_role(row: Row) -> str:
+    """Return a kind of visitor the matrix lets through ``row``: one it serves, else (public forms) the anonymous one."""
+    served = [role for role in ROLES if row.expect[role] in (DONE, HOME) or row.expect[role] == 200]
+    return served[-1] if served else "anonymous"
+
+
+@pytest.mark.parametrize("row", [r for r in MATRIX if r.method == "POST"], ids=lambda r: r.id)
+def test_every_post_without_its_form_token_is_refused_and_changes_nothing(make_web, scene, row: Row):
+    """CSRF: a visitor who may use the route, sending its form without the token, gets 400 and nothing changes.
+
+    Streamed uploads (exempt from Flask-WTF, checked while the body streams in) are covered too.
+    """
+    role = _allowed_role(row)
+    browser = make_web()
+    if role != "anonymous":
+        sign_in(browser, getattr(scene.world, role))
+    url, data = row.url.format_map(scene), row.data(scene) if row.data else {}  # the scene builds what they name first
+    events_before, emails_before = activity_count(), db.session.scalar(select(func.count()).select_from(OutboxEmail))
+    response = browser.post(url, data, csrf=False)
+    assert response.status_code == 400, (row.id, role, response.status_code)
+    assert activity_count() == events_before and db.session.scalar(select(func.count()).select_from(OutboxEmail)) == emails_before
+
+
+class _PostForms(HTMLParser):
+    """Collect, for every ``<form method="post">`` of a page, whether it carries a CSRF token field (prefixed forms too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, bool]] = []
+        self._open: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form" and (values.get("method") or "").lower() == "post":
+            self._open = [values.get("action") or ""]
+            self.forms.append((self._open[0], False))
+        elif tag == "input" and self._open is not None and (values.get("name") or "").endswith("csrf_token"):  # "prefix-csrf_token" too
+            self.forms[-1] = (self.forms[-1][0], True)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = None
+
+
+@pytest.mark.parametrize("row", [r for r in MATRIX if r.method == "GET"], ids=lambda r: r.id)
+def test_every_form_on_every_page_carries_its_token(make_web, scene, row: Row):
+    """A page's POST forms each send the CSRF token, so a template that loses it fails here, not in production."""
+    role = next((role for role in reversed(ROLES) if row.expect[role] == 200), None)
+    if role is None:
+        return  # nobody sees this page (a redirect for everyone): nothing to read
+    browser = make_web()
+    if role != "anonymous":
+        sign_in(browser, getattr(scene.world, role))
+    response = browser.get(row.url.format_map(scene))
+    assert response.status_code == 200, row.id
+    if response.mimetype != "text/html":
+        return  # a download: no forms
+    parser = _PostForms()
+    parser.feed(response.get_data(as_text=True))
+    missing = [action for action, has_token in parser.forms if not has_token]
+    assert not missing, f"{row.id} as {role}: forms without a CSRF token: {missing}"
+
+
 def test_anonymous_visitor_comes_back_after_logging_in(web, world):
     """A visitor sent to the login page is taken to the page they wanted once logged in."""
     response = web.get(f"/projects/{world.project.id}")
