@@ -12,8 +12,8 @@ from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
 from portal.auth import service as auth_service
 from portal.clients.queries import active_clients
 from portal.forms import EmptyForm
-from portal.models import Client, Role
-from portal.web import committing
+from portal.models import Client, Role, User
+from portal.web import committing, require_button_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -85,6 +85,12 @@ def user(user_id: int):
             flash(_("The role is changed."), "success")
             return redirect(url_for("admin.user", user_id=person.id))
         status = saved.status
+    return _user_page(person, form, status)
+
+
+def _user_page(person: User, form: RoleForm | None = None, status: int = 200) -> tuple[str, int]:
+    """Render one person's account page (a refused action answers with it and its 4xx)."""
+    form = form or RoleForm(role=person.role.value, formdata=None)
     return render_template("admin/user.html", person=person, form=form, action_form=EmptyForm(), role_labels=ROLE_LABELS), status
 
 
@@ -103,14 +109,17 @@ def reactivate(user_id: int):
 
 
 def _set_active(user_id: int, active: bool):
+    """Deactivate or reactivate an account; a refusal (one's own account) answers with the page and its 4xx."""
     person = managed_user_or_404(current_user, user_id)
-    if EmptyForm().validate_on_submit():
-        with committing() as saved:
-            auth_service.set_active(current_user, person, active)
-        if saved.ok and active:
-            flash(_("%(name)s can log in again.", name=person.display_name), "success")
-        elif saved.ok:
-            flash(_("%(name)s is deactivated and was logged out everywhere.", name=person.display_name), "success")
+    require_button_form()
+    with committing() as saved:
+        auth_service.set_active(current_user, person, active)
+    if not saved.ok:
+        return _user_page(person, status=saved.status)
+    if active:
+        flash(_("%(name)s can log in again.", name=person.display_name), "success")
+    else:
+        flash(_("%(name)s is deactivated and was logged out everywhere.", name=person.display_name), "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
 
@@ -119,11 +128,10 @@ def _set_active(user_id: int, active: bool):
 def resend_invite(user_id: int):
     """Send a fresh invitation link to someone who has not joined yet."""
     person = managed_user_or_404(current_user, user_id)
-    if EmptyForm().validate_on_submit():
-        with committing() as saved:
-            auth_service.invite_user(
-                current_user, email=person.email, name=person.name, role=person.role, client=person.client
-            )
-        if saved.ok:
-            flash(_("A new invitation is on its way to %(email)s.", email=person.email), "success")
+    require_button_form()
+    with committing() as saved:
+        auth_service.invite_user(current_user, email=person.email, name=person.name, role=person.role, client=person.client)
+    if not saved.ok:
+        return _user_page(person, status=saved.status)
+    flash(_("A new invitation is on its way to %(email)s.", email=person.email), "success")
     return redirect(url_for("admin.user", user_id=person.id))

@@ -113,6 +113,7 @@ def new_request(project_id: int):
     """Ask the client for files."""
     project = managed_project_or_404(current_user, project_id)
     form = AssetRequestForm()
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             asset_request = service.create_request(
@@ -127,7 +128,7 @@ def new_request(project_id: int):
         if saved.ok:
             flash(_("The request is on the client's checklist, and they have been told."), "success")
             return redirect(url_for("assets.show_request", request_id=asset_request.id))
-    status = 422 if request.method == "POST" else 200
+        status = saved.status
     return render_template("assets/request_form.html", form=form, project=project, asset_request=None, kind_help=_kind_help()), status
 
 

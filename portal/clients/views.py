@@ -108,8 +108,9 @@ def archive(client_id: int):
     require_button_form()
     with committing() as saved:
         service.set_archived(current_user, client, True)
-    if saved.ok:
-        flash(_("%(name)s is archived. Its people can no longer log in.", name=client.name), "success")
+    if not saved.ok:
+        return _show_page(client, InviteClientUserForm(language=client.language), saved.status)
+    flash(_("%(name)s is archived. Its people can no longer log in.", name=client.name), "success")
     return redirect(url_for("clients.show", client_id=client.id))
 
 
@@ -121,8 +122,9 @@ def restore(client_id: int):
     require_button_form()
     with committing() as saved:
         service.set_archived(current_user, client, False)
-    if saved.ok:
-        flash(_("%(name)s is restored.", name=client.name), "success")
+    if not saved.ok:
+        return _show_page(client, InviteClientUserForm(language=client.language), saved.status)
+    flash(_("%(name)s is restored.", name=client.name), "success")
     return redirect(url_for("clients.show", client_id=client.id))
 
 

@@ -376,9 +376,11 @@ def discard_draft(deliverable_id: int):
     keys: list[str] = []
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         keys = service.discard_draft(current_user, version)
-    if saved.ok:
-        delete_quietly(keys)
-        flash(_("The draft is discarded."), "success")
+    if not saved.ok:
+        db.session.expire_all()  # show the state that won, not what this request had read
+        return _show_page(deliverable, status=saved.status)
+    delete_quietly(keys)
+    flash(_("The draft is discarded."), "success")
     return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
 
 
@@ -397,9 +399,11 @@ def remove_file(deliverable_id: int, file_id: int):
     keys: list[str] = []
     with committing(conflict=CHANGED_MEANWHILE) as saved:
         keys = service.remove_file(current_user, target)
-    if saved.ok:
-        delete_quietly(keys)
-        flash(_("%(name)s is removed from the draft.", name=target.original_name), "success")
+    if not saved.ok:
+        db.session.expire_all()
+        return _show_page(deliverable, status=saved.status)
+    delete_quietly(keys)
+    flash(_("%(name)s is removed from the draft.", name=target.original_name), "success")
     return redirect(url_for("deliverables.draft", deliverable_id=deliverable.id))
 
 

@@ -10,7 +10,7 @@ from portal.forms import EmptyForm
 from portal.models import EmailStatus, OutboxEmail
 from portal.notify import queries
 from portal.notify.sender import can_requeue, requeue
-from portal.web import committing
+from portal.web import committing, require_button_form
 
 bp = Blueprint("notify", __name__, url_prefix="/admin/emails")
 
@@ -50,8 +50,12 @@ def log():
 @admin_required
 def show(email_id: int):
     """Show one email as it was sent (plain-text body and delivery details)."""
-    email = _email_or_404(email_id)
-    return render_template("notify/show.html", email=email, can_retry=can_requeue(email), action_form=EmptyForm())
+    return _email_page(_email_or_404(email_id))
+
+
+def _email_page(email: OutboxEmail, status: int = 200) -> tuple[str, int]:
+    """Render one email as it was sent (a refused retry answers with it and its 4xx)."""
+    return render_template("notify/show.html", email=email, can_retry=can_requeue(email), action_form=EmptyForm()), status
 
 
 @bp.route("/<int:email_id>/retry", methods=["POST"])
@@ -59,9 +63,12 @@ def show(email_id: int):
 def retry(email_id: int):
     """Put a dead email back in the queue."""
     email = _email_or_404(email_id)
-    if EmptyForm().validate_on_submit() and can_requeue(email):
-        with committing() as saved:
-            requeue(email)
-        if saved.ok:
-            flash(_("The email is queued again; it goes out within a minute."), "success")
+    require_button_form()
+    if not can_requeue(email):  # sent or queued again meanwhile: the page shows where it stands
+        return _email_page(email, status=409)
+    with committing() as saved:
+        requeue(email)
+    if not saved.ok:
+        return _email_page(email, status=saved.status)
+    flash(_("The email is queued again; it goes out within a minute."), "success")
     return redirect(url_for("notify.show", email_id=email.id))

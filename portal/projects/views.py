@@ -186,8 +186,9 @@ def remove_member(project_id: int, member_id: int):
     name = member.user.display_name
     with committing() as saved:
         service.remove_member(current_user, member)
-    if saved.ok:
-        flash(_("%(name)s no longer sees this project.", name=name), "success")
+    if not saved.ok:
+        return _show_page(project, status=saved.status)
+    flash(_("%(name)s no longer sees this project.", name=name), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
 
@@ -200,8 +201,9 @@ def set_approver(project_id: int, member_id: int):
     require_button_form()
     with committing() as saved:
         service.set_approver(current_user, member, request.form.get("approver") == "1")
-    if saved.ok:
-        flash(_("The approvers are updated."), "success")
+    if not saved.ok:
+        return _show_page(project, status=saved.status)
+    flash(_("The approvers are updated."), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
 
@@ -213,8 +215,9 @@ def archive(project_id: int):
     require_button_form()
     with committing() as saved:
         service.set_archived(current_user, project, True)
-    if saved.ok:
-        flash(_("%(name)s is archived.", name=project.name), "success")
+    if not saved.ok:
+        return _show_page(project, status=saved.status)
+    flash(_("%(name)s is archived.", name=project.name), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
 
@@ -226,6 +229,7 @@ def restore(project_id: int):
     require_button_form()
     with committing() as saved:
         service.set_archived(current_user, project, False)
-    if saved.ok:
-        flash(_("%(name)s is restored.", name=project.name), "success")
+    if not saved.ok:
+        return _show_page(project, status=saved.status)
+    flash(_("%(name)s is restored.", name=project.name), "success")
     return redirect(url_for("projects.show", project_id=project.id))

@@ -104,9 +104,10 @@ def remove_attachment(project_id: int, update_id: int, attachment_id: int):
     keys: list[str] = []
     with committing() as saved:
         keys = service.remove_attachment(current_user, attachment)
-    if saved.ok:
-        delete_quietly(keys)
-        flash(_("%(name)s is removed from the update.", name=name), "success")
+    if not saved.ok:
+        return show_page(update_or_404(current_user, project.id, update_id), status=saved.status)
+    delete_quietly(keys)
+    flash(_("%(name)s is removed from the update.", name=name), "success")
     return redirect(_back_to(update))
 
 

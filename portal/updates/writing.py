@@ -22,7 +22,7 @@ from portal.storage.uploads import UploadRejected, drain_body
 from portal.updates import service
 from portal.updates.attachments import receive_files, upload_help
 from portal.updates.forms import UpdateForm
-from portal.updates.views import bp
+from portal.updates.views import bp, show_page
 from portal.web import committing, require_button_form
 
 
@@ -113,13 +113,14 @@ def _write(project: Project, update: Update | None):
     if request.method == "POST":
         csrf.protect()  # the view is exempt for its streamed posts; every other post is checked as usual
     form = UpdateForm(obj=update)
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         publish = request.form.get("action") == "publish"
         with committing(form) as saved:
-            update = service.save_update(current_user, project, _values(form), publish=publish, update=update)
+            saved_update = service.save_update(current_user, project, _values(form), publish=publish, update=update)
         if saved.ok:
-            return _saved(project, update, publish, 0)
-    status = 422 if request.method == "POST" else 200
+            return _saved(project, saved_update, publish, 0)
+        status = saved.status
     return _form_page(project, form, update, status)
 
 
@@ -155,7 +156,7 @@ def publish(project_id: int, update_id: int):
     with committing() as saved:
         service.publish_update(current_user, update)
     if not saved.ok:
-        return redirect(url_for("updates.show", project_id=project.id, update_id=update.id))
+        return show_page(update_or_404(current_user, project.id, update_id), status=saved.status)
     flash(_("The update is published. The client's people can read it now."), "success")
     return redirect(url_for("projects.show", project_id=project.id, _anchor=f"update-{update.id}"))
 
@@ -171,7 +172,7 @@ def delete(project_id: int, update_id: int):
     with committing() as saved:
         keys = service.delete_draft(current_user, update)
     if not saved.ok:
-        return redirect(url_for("updates.show", project_id=project.id, update_id=update.id))
+        return show_page(update_or_404(current_user, project.id, update_id), status=saved.status)
     delete_quietly(keys)
     flash(_("The draft is deleted."), "success")
     return redirect(url_for("projects.show", project_id=project.id))
