@@ -77,7 +77,7 @@ class ClientScope:
 
     @cached_property
     def approvers(self) -> dict[int, list[User]]:
-        """Return each project's active client approvers (one query, run once)."""
+        """Return each project's active client approvers, as ``deliverables.review.approvers`` counts them (one query, run once)."""
         found: dict[int, list[User]] = {}
         for member in db.session.scalars(
             select(ProjectMember)
@@ -85,8 +85,9 @@ class ClientScope:
             .options(joinedload(ProjectMember.user))
             .order_by(ProjectMember.id)
         ):
-            if member.user.active:
-                found.setdefault(member.project_id, []).append(member.user)
+            user = member.user
+            if user.active and user.role is Role.CLIENT and user.client_id == self.by_id[member.project_id].client_id:
+                found.setdefault(member.project_id, []).append(user)
         return found
 
     def for_approvers(self, project_id: int, people: list[User] | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from flask import Flask, current_app
 
 T = TypeVar("T")
 
-_EXTENSION = "rapport.registries"
+EXTENSION = "rapport.registries"  # app.extensions[EXTENSION]: registry name -> its entries in that app
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Registry(Generic[T]):
         self.name = name
 
     def _table(self, app: Flask | None = None) -> _Table[T]:
-        tables: dict[str, _Table[T]] = (app or current_app).extensions.setdefault(_EXTENSION, {})
+        tables: dict[str, _Table[T]] = (app or current_app).extensions.setdefault(EXTENSION, {})
         table = tables.get(self.name)
         if table is None:
             table = tables[self.name] = _Table()

@@ -6,6 +6,11 @@ add to the session and never commit. Every signal is sent with the acting user a
 its sender::
 
     approvers_changed.send(actor, project=project)
+
+Unlike the registries (one set per app), a signal's receivers are the process's: every app
+built in the process shares them. That is harmless because each receiver works on the
+current app's session, and connecting the same function again (each ``create_app``) keeps
+one connection.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from portal.markdown import render_markdown
 from portal.notify.sender import redact_links
 from portal.storage.downloads import human_size
 from portal.timeutil import utcnow
-from portal.weekly.facts import group_facts, is_quiet, sentences_for
+from portal.weekly.facts import group_facts, is_portal_path, is_quiet, sentences_for
 
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
 
@@ -138,7 +138,7 @@ def iso_datetime(value: str | None) -> datetime | None:
 
 def fact_href(link: str | None, external: bool = False) -> str | None:
     """Return a fact's link for a page (path) or an email (absolute); None unless it is a portal path."""
-    if not link or not link.startswith("/") or link.startswith("//") or urlsplit(link).scheme:
+    if not link or not is_portal_path(link) or urlsplit(link).scheme:
         return None
     if external or not has_request_context():
         return current_app.config["BASE_URL"].rstrip("/") + link

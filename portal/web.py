@@ -21,6 +21,7 @@ typed is still there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.errors import Conflict, DomainError
 from portal.extensions import db
 from portal.forms import EmptyForm
+
+log = logging.getLogger(__name__)
 
 CHANGED_MEANWHILE = _l("Someone changed this in the meantime. Here is its latest state; check it and try again.")
 
@@ -89,6 +92,8 @@ def committing(
         return
     except (IntegrityError, StaleDataError):
         db.session.rollback()
+        # Usually a race lost to another writer; logged, since a NOT NULL or foreign-key bug would look the same.
+        log.warning("refused at commit on %s %s", request.method, request.path, exc_info=True)
         _refuse(outcome, Conflict(conflict or CHANGED_MEANWHILE), form, flash_errors)
         return
     outcome.ok = True

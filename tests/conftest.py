@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from portal import create_app
 from portal.extensions import db, limiter
 from portal.models import User
+from portal.registry import EXTENSION as REGISTRIES
 from tests.fixtures.builders import PASSWORD, make_client, make_project, make_user, password_hash, world  # noqa: F401 - the builder fixtures, for every test
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -116,6 +117,8 @@ def app(_session_app: Flask, tmp_path: Path) -> Iterator[Flask]:
     application = _session_app
     config = copy.deepcopy(dict(application.config))
     extensions = set(application.extensions)
+    # A test may add a fact provider or a section; whatever it adds goes with it, even if it fails midway.
+    registries = {name: (dict(table.by_key), list(table.ordered)) for name, table in application.extensions[REGISTRIES].items()}
     application.config.update(MAIL_DIR=str(tmp_path / "mail"), UPLOAD_DIR=str(tmp_path / "uploads"))
     limiter.reset()
     try:
@@ -128,6 +131,8 @@ def app(_session_app: Flask, tmp_path: Path) -> Iterator[Flask]:
         application.config.update(config)
         for key in set(application.extensions) - extensions:
             del application.extensions[key]
+        for name, table in application.extensions[REGISTRIES].items():
+            table.by_key, table.ordered = registries.get(name, ({}, []))
 
 
 def _empty_tables() -> None:

@@ -57,7 +57,7 @@ class Fact:
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"fact {self.kind!r}: severity must be one of {SEVERITIES}, not {self.severity!r}")
-        if self.link is not None and (not self.link.startswith("/") or self.link.startswith("//")):
+        if self.link is not None and not is_portal_path(self.link):
             raise ValueError(f"fact {self.kind!r}: link must be a path inside the portal, not {self.link!r}")
 
     def to_json(self) -> dict[str, Any]:
@@ -70,6 +70,11 @@ class Fact:
     def from_json(cls, data: dict[str, Any]) -> Fact:
         """Rebuild a fact stored with an update."""
         return cls(data["kind"], data["severity"], dict(data.get("params") or {}), data.get("link"))
+
+
+def is_portal_path(link: str) -> bool:
+    """Tell whether ``link`` is a path inside the portal: "/…", never "//host" or "/\\host" (browsers read both as another site)."""
+    return link.startswith("/") and not link.startswith("//") and "\\" not in link and not any(ord(ch) < 0x20 for ch in link)
 
 
 FactProvider = Callable[[Project, datetime, datetime, datetime], list[Fact]]

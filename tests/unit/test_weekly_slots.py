@@ -72,5 +72,7 @@ def test_fact_refuses_unknown_severity_and_outside_links():
         Fact("x", "bad", link="https://evil.example/")
     with pytest.raises(ValueError, match="must be a path inside the portal"):
         Fact("x", "bad", link="//evil.example/")
+    with pytest.raises(ValueError, match="must be a path inside the portal"):
+        Fact("x", "bad", link="/\\evil.example/")
     with pytest.raises(TypeError):
         Fact("x", "bad", {"when": datetime(2026, 1, 1, tzinfo=UTC)}).to_json()
