@@ -53,16 +53,6 @@ class PlotBox:
         """Return the box of a ``width`` × ``height`` drawing that keeps these margins free for axes and labels."""
         return cls(width=width, height=height, left=left, top=top, right=width - right, bottom=height - bottom)
 
-    @property
-    def plot_width(self) -> int:
-        """Return the width of the plot."""
-        return self.right - self.left
-
-    @property
-    def plot_height(self) -> int:
-        """Return the height of the plot."""
-        return self.bottom - self.top
-
     def x_scale(self, low: float, high: float) -> Scale:
         """Return the scale that puts ``low`` on the left edge and ``high`` on the right edge."""
         return Scale(low, high, self.left, self.right)

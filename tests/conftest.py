@@ -67,7 +67,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 # Argon2id far below OWASP's cost (which a test of production's config checks): a login
-# verifies in under a millisecond instead of ~20 ms. Only PORTAL_ENV=testing accepts it.
+# verifies in under a millisecond instead of ~20 ms. Only a TESTING app given them as overrides accepts them.
 FAST_PASSWORD_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024, "PASSWORD_HASH_PARALLELISM": 1}
 
 
