@@ -37,8 +37,12 @@ def _heif(head: bytes) -> bool:
 
 
 def _pdf(head: bytes) -> bool:
-    """A PDF: its header within the first kilobyte."""
-    return b"%PDF-" in head[:1024]  # the spec allows a little junk before the header
+    """A PDF: the ``%PDF-`` header at the very start.
+
+    Readers tolerate junk before the header, which is exactly how an HTML or script file
+    with ``%PDF-`` further down would pass as a PDF: we accept only what starts with it.
+    """
+    return head.startswith(b"%PDF-")
 
 
 def _mp3(head: bytes) -> bool:

@@ -49,6 +49,9 @@ def test_real_files_pass_the_magic_byte_check(extension):
         ("png", b"<!DOCTYPE html><html><script>alert(1)</script>"),  # the classic: HTML named .png
         ("jpg", PNG),  # a PNG is not a JPEG
         ("pdf", b"<html><body>invoice</body></html>"),
+        ("pdf", b"<html><script>alert(1)</script>%PDF-1.7\n"),  # the header later on is not a PDF
+        ("pdf", b"\n%PDF-1.7\n"),
+        ("ai", b"<svg onload=alert(1)>%PDF-1.5\n"),
         ("svg", b"<html><svg></svg></html>"),
         ("txt", b"<!doctype html><title>x</title>"),
         ("csv", b"<script>fetch('/')</script>"),
