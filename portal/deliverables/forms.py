@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.deliverables.service import DESCRIPTION_MAX, MAX_INCLUDED_ROUNDS, NOTES_MAX, TEXT_MAX, TITLE_MAX
+from portal.ids import BoundedIntegerField
 from portal.models.deliverables import ReasonCategory
 
 REASON_LABELS = {
@@ -32,7 +33,7 @@ class DeliverableForm(FlaskForm):
         description=_l("What the client receives and what to look at when reviewing it. Markdown works."),
     )
     due_date = DateField(_l("Due date"), validators=[Optional()], description=_l("Optional. When the client should have it approved."))
-    included_rounds = IntegerField(
+    included_rounds = BoundedIntegerField(
         _l("Revision rounds included"),
         validators=[
             InputRequired(_l("Enter the number of revision rounds included, for example 2.")),

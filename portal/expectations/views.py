@@ -18,6 +18,7 @@ from portal.access import (
 from portal.expectations import queries, service
 from portal.expectations.chart import chart_points, layout_chart
 from portal.expectations.forms import ExpectationNoteForm
+from portal.ids import query_int
 from portal.models import Project, User
 from portal.web import committing
 
@@ -39,7 +40,7 @@ def expectations_section(viewer: User, project: Project) -> dict[str, Any]:
 def index(project_id: int):
     """Show the log newest first (clients: shared notes only) and the chart of expected against actual."""
     project = project_or_404(current_user, project_id)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(query_int("page", 1) or 1, 1)
     log = queries.note_log(current_user, project, page=page, size=PAGE_SIZE, weeks=CHART_WEEKS)
     points = chart_points(log.weekly_notes)
     return render_template(

@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     Field,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -36,6 +35,7 @@ from portal.goals.units import (
     parse_number,
     unit_choices,
 )
+from portal.ids import BoundedIntegerField
 from portal.models import CloseOutcome, MeasureKind
 
 NUMBER_MESSAGES = {
@@ -218,7 +218,7 @@ class GoalTermsForm(FlaskForm):
         self.assumptions.data = "\n".join(terms.assumptions)
 
 
-def seen_revision(field: IntegerField) -> int:
+def seen_revision(field: BoundedIntegerField) -> int:
     """Return the number of the revision the user saw, from a validated form (the field requires an integer)."""
     if field.data is None:
         raise ValueError("validate the form before reading the revision")
@@ -232,7 +232,7 @@ class ProposeGoalForm(GoalTermsForm):
 class ReviseGoalForm(GoalTermsForm):
     """Counter-propose: new terms for a goal, based on the revision the user saw."""
 
-    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    revision = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])
     note = TextAreaField(
         _l("What changed and why"),
         validators=[Length(max=MAX_TEXT)],
@@ -243,13 +243,13 @@ class ReviseGoalForm(GoalTermsForm):
 class SignForm(FlaskForm):
     """Agree to a revision: names the revision the signer read."""
 
-    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    revision = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class DeclineForm(FlaskForm):
     """Decline the other side's proposal, with a reason."""
 
-    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    revision = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])
     reason = TextAreaField(
         _l("Why do you decline?"),
         validators=[DataRequired(_l("Say why you decline, so the other side can answer.")), Length(max=MAX_TEXT)],

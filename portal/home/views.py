@@ -9,6 +9,7 @@ from portal.attention import attention_queue, client_labels, staff_kind_named
 from portal.clients.queries import active_clients
 from portal.health import health_for
 from portal.home import queries
+from portal.ids import query_int
 from portal.projects.queries import account_managers
 from portal.sections import home_panels
 from portal.timeutil import utcnow
@@ -42,8 +43,8 @@ def _staff_home():
     Admins see everyone's work, filterable by manager; a ``manager`` that is not a number is ignored.
     """
     text = (request.args.get("q") or "").strip()[:100]
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    manager_id = request.args.get("manager", type=int) if current_user.is_admin else None
+    page = min(max(query_int("page", 1) or 1, 1), MAX_PAGE)
+    manager_id = query_int("manager") if current_user.is_admin else None
     if manager_id is not None and not 0 < manager_id <= MAX_ID:
         manager_id = None  # not an id: ignored, like a word (a huge number would overflow the database's integer)
     expand = staff_kind_named(request.args.get("more"))

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from portal.access import admin_required
 from portal.forms import EmptyForm
+from portal.ids import query_int
 from portal.models import EmailStatus, OutboxEmail
 from portal.notify import queries
 from portal.notify.sender import can_requeue, requeue
@@ -30,7 +31,7 @@ def _email_or_404(email_id: int) -> OutboxEmail:
 def log():
     """List emails newest first, filtered by status, 50 a page."""
     status = request.args.get("status", "")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(query_int("page", 1) or 1, 1)
     if status not in {s.value for s in EmailStatus}:
         status = ""
     found = queries.email_log(EmailStatus(status) if status else None, page, PAGE_SIZE)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.forms import TimezoneField
+from portal.ids import BoundedIntegerField
 from portal.models import ApprovalRule, ProjectStatus
 
 STATUS_LABELS = {
@@ -42,14 +43,14 @@ class ProjectForm(FlaskForm):
     start_date = DateField(_l("Start date"), validators=[Optional()])
     target_date = DateField(_l("Target date"), validators=[Optional()])
     weekly_weekday = SelectField(_l("Weekly update day"), coerce=int, choices=WEEKDAYS)
-    weekly_hour = IntegerField(
+    weekly_hour = BoundedIntegerField(
         _l("Weekly update hour"),
         validators=[InputRequired(_l("Enter an hour from 0 to 23.")), NumberRange(0, 23, _l("Enter an hour from 0 to 23."))],
         description=_l("In the project's time zone, 0–23."),
     )
     timezone = TimezoneField(_l("Project time zone"))
     approval_rule = SelectField(_l("Approval rule"), choices=[(r.value, label) for r, label in RULE_LABELS.items()])
-    included_rounds = IntegerField(
+    included_rounds = BoundedIntegerField(
         _l("Revision rounds included"),
         validators=[InputRequired(_l("Enter a number from 0 to 20.")), NumberRange(0, 20, _l("Enter a number from 0 to 20."))],
         default=2,

@@ -19,6 +19,7 @@ from portal.activity import verb_labels
 from portal.clients.queries import active_clients
 from portal.forms import EmptyForm
 from portal.health import health_for
+from portal.ids import query_int
 from portal.models import Client, Project, ProjectMember, User
 from portal.projects import queries, service
 from portal.projects.forms import RULE_LABELS, STATUS_LABELS, WEEKDAYS, AddMemberForm, ProjectForm
@@ -59,7 +60,7 @@ def _member_form(candidates: list[User]) -> AddMemberForm:
 def _show_page(project: Project, member_form: AddMemberForm | None = None, status: int = 200):
     """Render the project overview: its settings, members, the features' blocks and a page of its activity."""
     manage = can_manage_project(current_user, project)
-    before = request.args.get("before", type=int)
+    before = query_int("before")
     if before is not None and not 0 < before <= 2**31 - 1:
         before = None  # not an event id: show the newest page
     timeline = queries.project_timeline(current_user, project, request.args.get("kind", ""), before)
@@ -102,7 +103,7 @@ def create():
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         config = current_app.config
-        form.client_id.data = request.args.get("client_id", type=int)
+        form.client_id.data = query_int("client_id")
         form.manager_id.data = current_user.id
         form.timezone.data = config["TIMEZONE"]
         form.weekly_weekday.data = int(config["WEEKLY_WEEKDAY"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, MultipleFileField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from portal.ids import BoundedIntegerField
 from portal.models import AckChoice
 
 MARKDOWN_HINT = _l("Markdown works: **bold**, *italic*, lists with -, links as [text](https://…).")
@@ -71,5 +72,5 @@ class WeeklyNoteForm(FlaskForm):
         validators=[Length(max=5000)],
         description=_l("Optional. Shown with your name after the bad news. Leave it empty to send no note."),
     )
-    note_id = IntegerField(validators=[Optional()])
-    version = IntegerField(validators=[Optional()])
+    note_id = BoundedIntegerField(validators=[Optional()])
+    version = BoundedIntegerField(validators=[Optional()])

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from portal.access import can_manage_project, project_or_404, update_or_404, visible_updates
+from portal.ids import query_int
 from portal.models import Project, Update, User
 from portal.updates import queries, service
 from portal.updates.forms import AcknowledgeForm, CommentForm
@@ -39,7 +40,7 @@ def updates_section(viewer: User, project: Project) -> dict[str, Any]:
 def index(project_id: int):
     """List every update of a project the reader may see, newest first."""
     project = project_or_404(current_user, project_id)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(query_int("page", 1) or 1, 1)
     items, more = service.feed(
         current_user, project, visible_updates(current_user, project), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

@@ -298,3 +298,23 @@ def test_nul_characters_in_a_form_are_dropped_not_a_500(make_web, world):
     response = browser.post(f"/goals/{goal.id}/comments", {"comment-body": "When do\x00 the photos arrive?"})
     assert response.status_code in (302, 303), response.status_code
     assert db.session.scalar(select(GoalComment.body).where(GoalComment.goal_id == goal.id)) == "When do the photos arrive?"
+
+
+@pytest.mark.parametrize("path", ["/admin/emails/?page=99999999999999999999", "/admin/emails/?page=2147483648"])
+def test_email_log_with_a_huge_page_is_not_a_500(make_web, world, path):
+    """A page number beyond any integer column shows the log as if it were absent."""
+    assert logged_in(make_web, world.admin).get(path).status_code == 200
+
+
+def test_an_id_beyond_any_integer_column_in_the_url_is_404(make_web, world):
+    """``<int:…>`` in a route refuses numbers the database cannot hold: 404, not an overflow."""
+    web = logged_in(make_web, world.manager)
+    assert web.get("/projects/99999999999999999999").status_code == 404
+    assert web.get("/projects/2147483648").status_code == 404
+
+
+def test_a_huge_note_id_in_the_weekly_note_form_is_a_form_error(make_web, world):
+    """``note_id`` beyond any integer is a 4xx form answer, never a 500, on both databases."""
+    web = logged_in(make_web, world.manager)
+    response = web.post(f"/projects/{world.project.id}/weekly/note", {"body": "Hello", "note_id": "9" * 20})
+    assert 400 <= response.status_code < 500
