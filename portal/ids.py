@@ -1,7 +1,8 @@
 """Integers from URLs, query strings and forms: one range for all, checked before any query.
 
 Every id and counter column is a PostgreSQL ``INTEGER`` (SQLite stores 64 bits), so a number
-beyond 2³¹−1 can match nothing and would overflow the driver: it is refused here with a 4xx.
+beyond 2³¹−1 can match nothing and would overflow the driver: it never reaches a query
+(a 404 in a URL, ignored in a query string, a form error in a form).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ bp = Blueprint("home", __name__)
 
 PAGE_SIZE = 30
 MAX_PAGE = 100_000
-MAX_ID = 2**31 - 1
 
 
 @bp.route("/")
@@ -45,8 +44,8 @@ def _staff_home():
     text = (request.args.get("q") or "").strip()[:100]
     page = min(max(query_int("page", 1) or 1, 1), MAX_PAGE)
     manager_id = query_int("manager") if current_user.is_admin else None
-    if manager_id is not None and not 0 < manager_id <= MAX_ID:
-        manager_id = None  # not an id: ignored, like a word (a huge number would overflow the database's integer)
+    if manager_id is not None and manager_id <= 0:
+        manager_id = None  # not an id: ignored, like a word (query_int already drops numbers beyond the database's integer)
     expand = staff_kind_named(request.args.get("more"))
     now = utcnow()
     queue = attention_queue(current_user, now, manager_id=manager_id, expand=expand)

@@ -61,7 +61,7 @@ def _show_page(project: Project, member_form: AddMemberForm | None = None, statu
     """Render the project overview: its settings, members, the features' blocks and a page of its activity."""
     manage = can_manage_project(current_user, project)
     before = query_int("before")
-    if before is not None and not 0 < before <= 2**31 - 1:
+    if before is not None and before <= 0:
         before = None  # not an event id: show the newest page
     timeline = queries.project_timeline(current_user, project, request.args.get("kind", ""), before)
     return (
