@@ -146,10 +146,14 @@
     var submit = form.querySelector("[data-upload-submit]");
     if (!input || !window.FormData || !window.XMLHttpRequest) return;
     if (submit) submit.hidden = true; // files start uploading as soon as they are chosen
-    input.addEventListener("change", function () {
+    function sendChosen() {
       if (input.files && input.files.length) upload(form, input.files);
       input.value = "";
-    });
+    }
+    input.addEventListener("change", sendChosen);
+    // Files chosen before this script ran (a slow connection, an eager user) fired their "change"
+    // before anyone listened: send them now rather than leave them unsent behind a hidden button.
+    sendChosen();
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (input.files && input.files.length) upload(form, input.files);

@@ -164,3 +164,24 @@ def test_files_dropped_on_the_box_upload_too(page: Page, live_server, world):
     expect(page.get_by_role("progressbar", name="shop-front.png")).to_have_attribute("value", "100")
     page.get_by_role("link", name="Show them on the page").click()
     expect(page.get_by_role("link", name="shop-front.png")).to_be_visible()
+
+
+def test_a_file_chosen_before_the_upload_script_starts_is_still_sent(page: Page, live_server, world, tmp_path):
+    """On a slow connection the user may pick a file before uploads.js runs: it is uploaded once the script starts."""
+    from portal.assets import service
+    from portal.extensions import db
+
+    asset_request = service.create_request(world.manager, world.project, title="Logo", kinds=["images"])
+    db.session.commit()
+    logo = tmp_path / "early-logo.png"
+    logo.write_bytes(png_bytes())
+    login_as(page, live_server.url, world.own_client)
+    # Hold the script back, choose the file, then let the script start (as a slow network would).
+    page.route("**/static/js/uploads.js*", lambda route: route.abort())
+    page.goto(f"{live_server.url}/assets/requests/{asset_request.id}")
+    page.get_by_label("Choose files", exact=True).set_input_files(str(logo))
+    page.unroute("**/static/js/uploads.js*")
+    page.add_script_tag(url=f"{live_server.url}/static/js/uploads.js")
+    expect(page.get_by_role("progressbar", name="early-logo.png")).to_have_attribute("value", "100")
+    page.get_by_role("link", name="Show them on the page").click()
+    expect(page.get_by_role("link", name="early-logo.png")).to_be_visible()
