@@ -18,6 +18,9 @@ The rules (QUALITY.md, "Uploads"):
   as display metadata; storage keys are generated.
 - **Images.** Raster images are opened by Pillow under its pixel limit and get a
   thumbnail (:mod:`portal.storage.images`).
+- **SVG.** The whole file is parsed as it streams (:mod:`portal.storage.svg`): script,
+  event attributes, ``javascript:`` URLs, external references and entity declarations
+  refuse it.
 - **Empty files** and parts without a file are refused / ignored.
 - **All or nothing.** If any file of a request is refused, or the client disconnects,
   every object already stored for that request is deleted before the error is raised.
@@ -40,7 +43,8 @@ transaction recording the files, the answers)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +64,9 @@ from portal.storage.base import CHUNK_SIZE, ObjectWriter, Storage, StoredFile
 from portal.storage.filetypes import FILE_TYPES, sniff
 from portal.storage.images import ImageRejected, inspect_image, max_pixels
 from portal.storage.names import clean_filename, extension_of
+from portal.storage.svg import SvgCheck, SvgRefused
+
+log = logging.getLogger(__name__)
 
 HEAD_SIZE = 16 * 1024  # bytes kept from the start of each file for the magic-byte check
 MAX_FIELD_BYTES = 64 * 1024  # a non-file field (the CSRF token…) longer than this is refused
@@ -207,6 +214,8 @@ class _FilePart:
                 filename=name,
             )
         self.file_type = FILE_TYPES[self.extension]
+        # An SVG is checked whole, as it streams: script or outside references anywhere refuse it.
+        self.svg = SvgCheck() if self.extension == "svg" else None
 
     def feed(self, data: bytes) -> None:
         """Write the next chunk of the file, refusing it once it is over the size limit or its head does not match."""
@@ -223,9 +232,26 @@ class _FilePart:
             self.head += data[: HEAD_SIZE - len(self.head)]
             if len(self.head) >= HEAD_SIZE:
                 self._sniff()
+        if self.svg is not None:
+            self._check_svg(self.svg.feed, data)
         if self.writer is None:
             self.writer = self.storage.writer(self.policy.prefix)
         self.writer.write(data)
+
+    def _check_svg(self, step: Callable[..., None], *args: bytes) -> None:
+        """Run one step of the SVG check, turning a refusal into the user's message."""
+        try:
+            step(*args)
+        except SvgRefused as refused:
+            log.info("SVG %r refused: %s", self.name, refused.reason)
+            raise UploadRejected(
+                _l(
+                    "%(name)s contains scripts or links to content outside the file, which SVG files may not carry here. "
+                    "Export it again as a plain SVG, or as PNG or PDF.",
+                    name=self.name,
+                ),
+                filename=self.name,
+            ) from None
 
     def _sniff(self) -> None:
         """Refuse the file unless its first bytes match what its extension promises."""
@@ -246,6 +272,8 @@ class _FilePart:
             raise UploadRejected(_l("%(name)s is empty. Choose the file again.", name=self.name), filename=self.name)
         if not self.sniffed:
             self._sniff()
+        if self.svg is not None:
+            self._check_svg(self.svg.close)
         stored = self.writer.commit()
         received = ReceivedFile(stored=stored, name=self.name, extension=self.extension, content_type=self.file_type.content_type)
         if self.file_type.image_format:

@@ -14,7 +14,7 @@ from portal.assets import service
 from portal.extensions import db
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus
 from portal.storage import storage_for, upload_flow
-from tests.integration.asset_helpers import HTML, PDF, SVG, jpeg_bytes, png_bytes, stored_objects, upload
+from tests.integration.asset_helpers import HTML, PDF, PLAIN_SVG, SVG, jpeg_bytes, png_bytes, stored_objects, upload
 
 
 @pytest.fixture
@@ -175,11 +175,31 @@ def test_images_over_the_pixel_limit_are_refused(app, client_web, logo):
 
 
 def test_svg_is_accepted_but_never_previewed(app, client_web, logo):
-    """A vector logo is a valid image upload; it gets no thumbnail, so nothing of it renders in the page."""
-    response = upload(client_web, f"/assets/requests/{logo.id}/files", (SVG, "logo.svg"))
+    """A plain vector logo is a valid image upload; it gets no thumbnail, so nothing of it renders in the page."""
+    response = upload(client_web, f"/assets/requests/{logo.id}/files", (PLAIN_SVG, "logo.svg"))
     assert response.status_code == 302
     svg = db.session.scalars(select(AssetFile)).one()
     assert svg.thumbnail_key is None and svg.content_type == "image/svg+xml"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        SVG,  # <script> in the drawing
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1" onmouseover="alert(1)"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><a x:href="javascript:alert(1)"><text>x</text></a></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><image href="https://tracker.example/p.png" width="1" height="1"/></svg>',
+        # The script after the first 16 KB that the magic-byte check reads: the whole file is checked.
+        b'<svg xmlns="http://www.w3.org/2000/svg"><!--' + b"x" * 40_000 + b"--><script>alert(1)</script></svg>",
+    ],
+    ids=["script", "event attribute", "javascript link", "external image", "script after the head"],
+)
+def test_svg_with_script_or_outside_references_is_refused(app, client_web, logo, content):
+    """An SVG that could run script or fetch another site is refused with a clear message, and nothing is kept."""
+    response = upload(client_web, f"/assets/requests/{logo.id}/files", (content, "logo.svg"), json=True)
+    assert response.status_code == 422
+    assert "logo.svg contains scripts or links to content outside the file" in response.get_json()["error"]
+    assert_nothing_kept(app)
 
 
 def test_files_over_the_size_limit_get_a_413(app, client_web, logo):
