@@ -32,7 +32,7 @@ FEATURES = (auth, account, home, clients, projects, goals, deliverables, assets,
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, features, error handlers, CLI."""
-    from portal import cli, errors_web, ids, security, templating
+    from portal import cli, errors_web, ids, once, security, templating
     from portal.config import load_config
     from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, overrides)
     ids.init_app(app)  # before any route: every <int:…> is range-checked
+    once.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from portal.forms import language_choices
 from portal.models import Role
+from portal.once import OnceForm
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Agency admin"),
@@ -15,7 +16,7 @@ ROLE_LABELS = {
 }
 
 
-class InviteForm(FlaskForm):
+class InviteForm(OnceForm):
     """Invite a member of staff, or a client user (then a client is required)."""
 
     name = StringField(_l("Name"), validators=[Length(max=120)])

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import once
 from portal.access import admin_required, managed_user_or_404
 from portal.admin import queries
 from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
@@ -50,6 +51,8 @@ def invite():
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.language.data = current_app.config["DEFAULT_LANGUAGE"]
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         role = Role(form.role.data)
         # One of the checked choices, or none.
@@ -63,9 +66,12 @@ def invite():
                 client=client if role is Role.CLIENT else None,
                 language=form.language.data,
             )
+            once.remember(form, url_for("admin.user", user_id=user.id))
         if saved.ok:
             flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.users"))
+        if (done := once.already_done(form)) is not None:
+            return done
         status = saved.status
     return render_template("admin/invite.html", form=form), status
 

@@ -8,10 +8,11 @@ from wtforms import BooleanField, DateField, SelectMultipleField, StringField, T
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.assets.service import INSTRUCTIONS_MAX, NOTE_MAX, TITLE_MAX
+from portal.once import OnceForm
 from portal.storage.filetypes import KIND_LABELS
 
 
-class AssetRequestForm(FlaskForm):
+class AssetRequestForm(OnceForm):
     """Ask the client for something (also used to edit an open request)."""
 
     title = StringField(

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from portal import once
 from portal.access import (
     asset_file_or_404,
     asset_request_or_404,
@@ -114,6 +115,8 @@ def new_request(project_id: int):
     project = managed_project_or_404(current_user, project_id)
     form = AssetRequestForm()
     status = 422 if request.method == "POST" else 200
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             asset_request = service.create_request(
@@ -125,9 +128,12 @@ def new_request(project_id: int):
                 due_date=form.due_date.data,
                 required=bool(form.required.data),
             )
+            once.remember(form, url_for("assets.show_request", request_id=asset_request.id))
         if saved.ok:
             flash(_("The request is on the client's checklist, and they have been told."), "success")
             return redirect(url_for("assets.show_request", request_id=asset_request.id))
+        if (done := once.already_done(form)) is not None:
+            return done
         status = saved.status
     return render_template("assets/request_form.html", form=form, project=project, asset_request=None, kind_help=_kind_help()), status
 

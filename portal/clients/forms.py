@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from portal.forms import TimezoneField, language_choices
 from portal.models import PreferredChannel
+from portal.once import OnceForm
 
 CHANNEL_LABELS = {
     PreferredChannel.EMAIL: _l("Email"),
@@ -15,7 +16,7 @@ CHANNEL_LABELS = {
 }
 
 
-class ClientForm(FlaskForm):
+class ClientForm(OnceForm):
     """A client organisation and its profile."""
 
     name = StringField(_l("Organisation name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=160)])

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import once
 from portal.access import admin_required, client_or_404, staff_required
 from portal.auth import service as auth_service
 from portal.clients import queries, service
@@ -48,12 +49,17 @@ def create():
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.timezone.data = current_app.config["TIMEZONE"]
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         with committing(form) as saved:
             client = service.create_client(current_user, _form_values(form))
+            once.remember(form, url_for("clients.show", client_id=client.id))
         if saved.ok:
             flash(_("%(name)s was added. Invite its people next.", name=client.name), "success")
             return redirect(url_for("clients.show", client_id=client.id))
+        if (done := once.already_done(form)) is not None:
+            return done
         status = saved.status
     return render_template("clients/form.html", form=form, client=None), status
 

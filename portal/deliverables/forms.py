@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.deliverables.service import DESCRIPTION_MAX, MAX_INCLUDED_ROUNDS, NOTES_MAX, TEXT_MAX, TITLE_MAX
 from portal.ids import BoundedIntegerField
 from portal.models.deliverables import ReasonCategory
+from portal.once import OnceForm
 
 REASON_LABELS = {
     ReasonCategory.OFF_BRIEF: _l("Off brief"),
@@ -20,7 +21,7 @@ REASON_LABELS = {
 }
 
 
-class DeliverableForm(FlaskForm):
+class DeliverableForm(OnceForm):
     """Create a deliverable, or change its details."""
 
     title = StringField(
@@ -93,7 +94,7 @@ class ReopenForm(FlaskForm):
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     """Write in a deliverable's conversation."""
 
     body = TextAreaField(

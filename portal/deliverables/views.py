@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from portal import once
 from portal.access import (
     admin_required,
     can_manage_project,
@@ -99,6 +100,8 @@ def create(project_id: int):
     if request.method == "GET":
         form.included_rounds.data = project.included_rounds
     status = 200
+    if (done := once.already_done(form)) is not None:
+        return done
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
@@ -111,9 +114,12 @@ def create(project_id: int):
                     due_date=form.due_date.data,
                     included_rounds=form.included_rounds.data,
                 )
+                once.remember(form, url_for("deliverables.show", deliverable_id=deliverable.id))
             if saved.ok:
                 flash(_("The deliverable is added. Prepare its first version when it is ready."), "success")
                 return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+            if (done := once.already_done(form)) is not None:
+                return done
             status = saved.status
     return render_template("deliverables/form.html", form=form, project=project, deliverable=None), status
 
@@ -256,10 +262,13 @@ def comment(deliverable_id: int):
     """Add a message to the deliverable's conversation."""
     deliverable = deliverable_or_404(current_user, deliverable_id)
     form = CommentForm(prefix="comment")
+    if (done := once.already_done(form)) is not None:
+        return done
     status = 422
     if form.validate_on_submit():
         with committing(form, conflict=CHANGED_MEANWHILE) as saved:
             added = service.add_comment(current_user, deliverable, form.body.data or "")
+            once.remember(form, url_for("deliverables.show", deliverable_id=deliverable.id, _anchor=f"comment-{added.id}"))
         if saved.ok:
             return redirect(url_for("deliverables.show", deliverable_id=deliverable.id, _anchor=f"comment-{added.id}"))
         status = saved.status

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.models import Assessment, Visibility
+from portal.once import OnceForm
 
 ASSESSMENT_LABELS = {
     Assessment.WORSE: _l("Worse than expected"),
@@ -20,7 +20,7 @@ VISIBILITY_LABELS = {
 }
 
 
-class ExpectationNoteForm(FlaskForm):
+class ExpectationNoteForm(OnceForm):
     """What was expected, what happened, why, what it means for the client, and what happens next."""
 
     expected = TextAreaField(

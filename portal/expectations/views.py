@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import once
 from portal.access import (
     can_manage_project,
     expectation_note_or_404,
@@ -68,12 +69,17 @@ def create(project_id: int):
     project = managed_project_or_404(current_user, project_id)
     form = ExpectationNoteForm()
     status = 422 if request.method == "POST" else 200
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         with committing(form) as saved:
             note = service.create_note(current_user, project, _values(form))
+            once.remember(form, url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
         if saved.ok:
             flash(_("The note is added to the log."), "success")
             return redirect(url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
+        if (done := once.already_done(form)) is not None:
+            return done
         status = saved.status
     return render_template("expectations/form.html", project=project, form=form, note=None), status
 

@@ -37,6 +37,7 @@ from portal.goals.units import (
 )
 from portal.ids import BoundedIntegerField
 from portal.models import CloseOutcome, MeasureKind
+from portal.once import OnceForm
 
 NUMBER_MESSAGES = {
     "not_a_number": _l("Enter a number, for example 1250 or 12.5."),
@@ -225,7 +226,7 @@ def seen_revision(field: BoundedIntegerField) -> int:
     return field.data
 
 
-class ProposeGoalForm(GoalTermsForm):
+class ProposeGoalForm(OnceForm, GoalTermsForm):
     """Propose a new goal."""
 
 
@@ -271,7 +272,7 @@ class AssumptionAnswerForm(FlaskForm):
             raise ValidationError(_l("Say what is not right, so the assumption can be fixed."))
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(OnceForm):
     """Record a measurement: the actual value (or done / not done) on a date."""
 
     measured_on = LocalDateField(_l("Date of the measurement"), validators=[InputRequired(_l("Enter the date of the measurement."))])
@@ -299,7 +300,7 @@ class CheckInForm(FlaskForm):
             raise ValidationError(_l("Enter the actual value."))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     """Write in a goal's conversation."""
 
     body = TextAreaField(

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from portal import once
 from portal.access import (
     can_manage_project,
     goal_or_404,
@@ -140,11 +141,16 @@ def create(project_id: int):
         abort(403)
     form = ProposeGoalForm(today=project_today(project))
     status = 422 if request.method == "POST" else 200
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         with committing(form) as saved:
             goal = service.propose_goal(current_user, project, form.terms())
+            once.remember(form, url_for("goals.show", goal_id=goal.id))
         if saved.ok:
             return _to_goal(goal.id, _("Your proposal is sent. The goal is agreed once the other side signs it too."))
+        if (done := once.already_done(form)) is not None:
+            return done
         status = saved.status
     return render_template("goals/form.html", form=form, project=project, goal=None), status
 
@@ -283,6 +289,8 @@ def check_in(goal_id: int):
     goal = _goal(goal_id)
     today = project_today(goal.project)
     form = CheckInForm(prefix="checkin", measure=goal.terms.measure, today=today)
+    if (done := once.already_done(form)) is not None:
+        return done
     if not form.validate_on_submit():
         return _page(goal, 422, check_in_form=form)
     value = form.value.data if "value" in form else None
@@ -291,6 +299,7 @@ def check_in(goal_id: int):
         service.record_check_in(
             current_user, goal, measured_on=form.measured_on.data, value=value, done=done, note=form.note.data or "", today=today
         )
+        once.remember(form, url_for("goals.show", goal_id=goal_id))
     if not saved.ok:
         return _page(_goal(goal_id), refused=saved, check_in_form=form)
     return _to_goal(goal_id, _("The check-in is recorded."))
@@ -305,10 +314,13 @@ def comment(goal_id: int):
     """Add a message to the goal's conversation."""
     goal = _goal(goal_id)
     form = CommentForm(prefix="comment")
+    if (done := once.already_done(form)) is not None:
+        return done
     if not form.validate_on_submit():
         return _page(goal, 422, comment_form=form)
     with committing(flash_errors=False) as saved:
         service.add_comment(current_user, goal, form.body.data or "")
+        once.remember(form, url_for("goals.show", goal_id=goal_id, _anchor="conversation"))
     if not saved.ok:
         return _page(_goal(goal_id), refused=saved, comment_form=form)
     return redirect(url_for("goals.show", goal_id=goal_id, _anchor="conversation"))

@@ -34,6 +34,7 @@ from portal.models.goals import (
 )
 from portal.models.outbox import EmailStatus, OutboxEmail
 from portal.models.projects import ApprovalRule, Project, ProjectMember, ProjectStatus
+from portal.models.submissions import FormSubmission
 from portal.models.updates import (
     AckChoice,
     Update,
@@ -71,6 +72,7 @@ __all__ = [
     "DeliverableVersion",
     "EmailStatus",
     "ExpectationNote",
+    "FormSubmission",
     "Goal",
     "GoalAssumption",
     "GoalCheckIn",

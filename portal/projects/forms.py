@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.forms import TimezoneField
 from portal.ids import BoundedIntegerField
 from portal.models import ApprovalRule, ProjectStatus
+from portal.once import OnceForm
 
 STATUS_LABELS = {
     ProjectStatus.PLANNED: _l("Planned"),
@@ -32,7 +33,7 @@ WEEKDAYS = [
 ]
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(OnceForm):
     """A project's settings. Client and manager choices are set by the view for the actor."""
 
     name = StringField(_l("Project name"), validators=[DataRequired(_l("Enter the project's name.")), Length(max=160)])

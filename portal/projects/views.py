@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import once
 from portal.access import (
     admin_required,
     can_manage_project,
@@ -111,14 +112,19 @@ def create():
         chosen = next((c for c in clients if c.id == form.client_id.data), None)
         if chosen:
             form.timezone.data = chosen.timezone
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         client = _chosen(clients, form.client_id.data)
         manager = _chosen(managers, form.manager_id.data)
         with committing(form) as saved:
             project = service.create_project(current_user, client, manager, _settings(form))
+            once.remember(form, url_for("projects.show", project_id=project.id))
         if saved.ok:
             flash(_("%(name)s was created. Add the client's people to it.", name=project.name), "success")
             return redirect(url_for("projects.show", project_id=project.id))
+        if (done := once.already_done(form)) is not None:
+            return done
         status = saved.status
     return render_template("projects/form.html", form=form, project=None), status
 

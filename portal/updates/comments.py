@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from portal import once
 from portal.access import update_or_404
 from portal.models import AckChoice
 from portal.updates import service
@@ -30,10 +31,13 @@ def comment(project_id: int, update_id: int):
     """Comment on a published update."""
     update = update_or_404(current_user, project_id, update_id)
     form = CommentForm()
+    if (done := once.already_done(form)) is not None:
+        return done
     status = 422
     if form.validate_on_submit():
         with committing(form, flash_errors=False) as saved:
             added = service.add_comment(current_user, update, form.body.data or "")
+            once.remember(form, url_for("updates.show", project_id=update.project_id, update_id=update.id, _anchor=f"comment-{added.id}"))
         if saved.ok:
             flash(_("Your comment is added."), "success")
             return redirect(url_for("updates.show", project_id=update.project_id, update_id=update.id, _anchor=f"comment-{added.id}"))

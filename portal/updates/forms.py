@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.ids import BoundedIntegerField
 from portal.models import AckChoice
+from portal.once import OnceForm
 
 MARKDOWN_HINT = _l("Markdown works: **bold**, *italic*, lists with -, links as [text](https://…).")
 
@@ -19,7 +20,7 @@ ACK_LABELS = {
 }
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(OnceForm):
     """A manual progress update: a title, a Markdown body and optional sections."""
 
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the update a title.")), Length(max=200)])
@@ -41,7 +42,7 @@ class UpdateForm(FlaskForm):
     files = MultipleFileField(_l("Attach files"))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     """A comment on an update (prefixed per update, so several fit on one page)."""
 
     body = TextAreaField(

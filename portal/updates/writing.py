@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from portal import once
 from portal.access import managed_project_or_404, staff_required, update_or_404
 from portal.extensions import csrf
 from portal.models import Project, Update
@@ -59,6 +60,13 @@ def _saved(project: Project, update: Update, publish: bool, files: int):
     return redirect(url_for("updates.edit", project_id=project.id, update_id=update.id))
 
 
+def _result_url(project: Project, update: Update) -> str:
+    """Return where a new update lives: the feed once published, else its draft."""
+    if update.is_published:
+        return url_for("projects.show", project_id=project.id, _anchor=f"update-{update.id}")
+    return url_for("updates.edit", project_id=project.id, update_id=update.id)
+
+
 def _published_is_a_record(project: Project, update: Update):
     """Send staff back to a published update: it cannot be edited any more."""
     flash(_("A published update is a record and cannot be changed. Post a new update to correct it."), "info")
@@ -88,6 +96,9 @@ def _write_with_files(project: Project, update_id: int | None):
             return _published_is_a_record(project, update)
     # The token was checked while streaming (CSRFError otherwise); the form checks the text.
     form = UpdateForm(formdata=MultiDict(batch.fields), obj=update, meta={"csrf": False})
+    if update_id is None and (done := once.already_done(form)) is not None:
+        batch.discard()  # the same form was already saved: its files are not kept twice
+        return done
     count = len(batch.files)
     if not form.validate():
         batch.discard()
@@ -98,6 +109,8 @@ def _write_with_files(project: Project, update_id: int | None):
     # committing() turns refusals into an outcome; any other error (a 500) deletes the stored files on its way out.
     with batch.discard_on_error(), committing(form) as saved:
         update = service.save_update(current_user, project, _values(form), publish=publish, update=update, attachments=batch.files)
+        if update_id is None:
+            once.remember(form, _result_url(project, update))
     if not saved.ok:
         batch.discard()
         if count:
@@ -114,10 +127,14 @@ def _write(project: Project, update: Update | None):
         csrf.protect()  # the view is exempt for its streamed posts; every other post is checked as usual
     form = UpdateForm(obj=update)
     status = 422 if request.method == "POST" else 200
+    if update is None and (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
         publish = request.form.get("action") == "publish"
         with committing(form) as saved:
             saved_update = service.save_update(current_user, project, _values(form), publish=publish, update=update)
+            if update is None:
+                once.remember(form, _result_url(project, saved_update))
         if saved.ok:
             return _saved(project, saved_update, publish, 0)
         status = saved.status

@@ -22,4 +22,22 @@
     if (event.target.matches && event.target.matches("[data-role-select]")) syncRoleFields();
   });
   document.addEventListener("DOMContentLoaded", syncRoleFields);
+
+  // A create form's one-time key must survive Back: pages are not kept (no-store), so Back
+  // fetches the form again with a new key while the browser refills what the user typed, and
+  // a second send would create the thing twice. The key a form was sent with is written into
+  // that history entry's state; coming back to the entry puts it back, so the server sees the
+  // repeat (portal/once.py) and lands on the first result. A new visit is a new entry: a new key.
+  document.querySelectorAll('input[type="hidden"][name$="submission_key"]').forEach(function (input) {
+    var form = input.form;
+    if (!form || !window.history || !window.history.replaceState) return;
+    var slot = "submission:" + new URL(form.action || window.location.href, window.location.href).pathname + ":" + input.name;
+    var state = window.history.state;
+    if (state && typeof state[slot] === "string") input.value = state[slot];
+    form.addEventListener("submit", function () {
+      var kept = Object.assign({}, window.history.state || {});
+      kept[slot] = input.value;
+      window.history.replaceState(kept, "");
+    });
+  });
 })();

@@ -16,7 +16,7 @@ from portal.models import OutboxEmail, Update, UpdateAttachment, UpdateKind, Upd
 from portal.storage import S3Storage, storage_for
 from portal.updates import service
 from tests.conftest import Web, app_config
-from tests.integration.asset_helpers import HTML, PDF, SVG, jpeg_bytes, png_bytes, stored_objects, upload
+from tests.integration.asset_helpers import HTML, PDF, PLAIN_SVG, jpeg_bytes, png_bytes, stored_objects, upload
 from tests.integration.test_storage_backends import (  # noqa: F401 - fixtures
     S3_KEY_ID,
     S3_REGION,
@@ -343,7 +343,7 @@ def test_hostile_names_are_only_display_metadata(app, staff_web, world):
 def test_a_download_is_a_safe_streamed_attachment(staff_web, make_web, world):
     """Attachment with an RFC 6266 filename*, nosniff, a sandboxing CSP, an ETag, and byte ranges."""
     brief = PDF + bytes(range(256)) * 400
-    post_update(staff_web, world, (brief, "Müşteri özeti.pdf"), (SVG, "logo.svg"), (png_bytes(), "wire.png"))
+    post_update(staff_web, world, (brief, "Müşteri özeti.pdf"), (PLAIN_SVG, "logo.svg"), (png_bytes(), "wire.png"))
     update = db.session.scalars(select(Update)).one()
     pdf, svg, png = update.attachments
     client = make_web()
@@ -366,7 +366,7 @@ def test_a_download_is_a_safe_streamed_attachment(staff_web, make_web, world):
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(brief)}"
     assert client.get(f"{base}/{pdf.id}", headers={"If-None-Match": f'"{pdf.sha256}"'}).status_code == 304
 
-    # SVG can carry script: it is sent as bytes to save, never rendered, and gets no preview.
+    # An SVG (even a plain one) is sent as bytes to save, never rendered, and gets no preview.
     vector = client.get(f"{base}/{svg.id}")
     assert vector.headers["Content-Type"] == "application/octet-stream" and vector.headers["Content-Disposition"].startswith("attachment")
     assert client.get(f"{base}/{svg.id}/thumbnail").status_code == 404
