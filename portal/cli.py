@@ -28,7 +28,7 @@ def scheduler_command() -> None:
 
 @portal_cli.command("send-outbox")
 def send_outbox_command() -> None:
-    """Send the due emails of the outbox once."""
+    """Send the due emails of the outbox once (one run: at most PORTAL_MAIL_BATCH_SIZE emails, PORTAL_MAIL_BATCH_SECONDS)."""
     from portal.notify.sender import send_due
 
     report = send_due()

@@ -56,9 +56,15 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = True
     SMTP_SSL = False
-    SMTP_TIMEOUT = 20
-    MAIL_MAX_ATTEMPTS = 8
-    MAIL_RETRY_BASE_SECONDS = 30
+    SMTP_TIMEOUT = 10  # seconds for the connection and for each reply of the server
+    # A failed email is retried for this long after it was queued, then marked failed ("dead").
+    MAIL_RETRY_WINDOW_HOURS = 72
+    MAIL_RETRY_BASE_SECONDS = 30  # first wait; each next one doubles…
+    MAIL_RETRY_MAX_SECONDS = 1800  # …up to this, so mail goes out within half an hour of a recovery
+    # How long a sender holds the email it sends; one SMTP conversation is cut off at half of it.
+    MAIL_LEASE_SECONDS = 60
+    MAIL_BATCH_SIZE = 100  # at most this many emails a run…
+    MAIL_BATCH_SECONDS = 30  # …and no new one started after this long; the rest go in the next run
     OUTBOX_INTERVAL_SECONDS = 5
 
     # Rate limits and infrastructure.

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Model, TimestampMixin, enum_column
-from portal.timeutil import UTCDateTime
+from portal.timeutil import UTCDateTime, utcnow
 
 
 class EmailStatus(enum.StrEnum):
@@ -22,7 +22,12 @@ class EmailStatus(enum.StrEnum):
 
 
 class OutboxEmail(TimestampMixin, Model):
-    """One email to one recipient; its idempotency key makes it unique."""
+    """One email to one recipient; its idempotency key makes it unique.
+
+    ``queued_at`` starts its retry window (``MAIL_RETRY_WINDOW_HOURS``): when it is queued,
+    and again when an admin sends a dead email again. ``claimed_at`` is the start of a
+    sender's lease while the email is ``sending`` (``MAIL_LEASE_SECONDS``).
+    """
 
     __tablename__ = "outbox_emails"
     __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
@@ -40,6 +45,8 @@ class OutboxEmail(TimestampMixin, Model):
     status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus), default=EmailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: utcnow())
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from portal.auth import service as auth_service
 from portal.extensions import db
 from portal.models import EmailStatus, OutboxEmail, Role
+from portal.notify import sender
 from portal.notify.sender import retry_delay, send_due
 from portal.notify.service import queue_email
 from portal.timeutil import utcnow
@@ -111,25 +112,31 @@ def test_emails_wait_while_the_server_is_down_and_arrive_once_after(world, app):
     assert db.session.scalar(select(OutboxEmail)).status is EmailStatus.SENT
 
 
-def test_email_is_dead_after_the_maximum_attempts(world, app):
-    """After MAIL_MAX_ATTEMPTS failures the email is marked dead and shown as failed to admins."""
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False, MAIL_MAX_ATTEMPTS=3)
+def test_email_is_dead_once_its_retry_window_is_over(world, app):
+    """Failures are retried until MAIL_RETRY_WINDOW_HOURS after queueing; the try that would fall later marks it dead."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False, MAIL_RETRY_WINDOW_HOURS=2)
     invite(world)
     moment = utcnow()
     for _ in range(3):
-        moment += timedelta(hours=7)  # past any backoff
+        moment += timedelta(minutes=31)  # past any backoff (capped at 30 minutes)
         with time_machine.travel(moment, tick=False):
             send_due()
     row = db.session.scalar(select(OutboxEmail))
-    assert row.status is EmailStatus.DEAD and row.attempts == 3
+    assert row.status is EmailStatus.QUEUED and row.attempts == 3  # 93 minutes in: the next try is still within 2 hours
+    with time_machine.travel(moment + timedelta(minutes=31), tick=False):
+        send_due()
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxEmail))
+    assert row.status is EmailStatus.DEAD and row.attempts == 4  # its next try would fall after 2 hours
 
 
 def test_backoff_grows_exponentially_and_is_capped():
-    """Each retry waits twice as long as the previous one, never more than six hours."""
-    assert retry_delay(1, 30) == timedelta(seconds=30)
-    assert retry_delay(2, 30) == timedelta(seconds=60)
-    assert retry_delay(4, 30) == timedelta(seconds=240)
-    assert retry_delay(30, 30) == timedelta(hours=6)
+    """Each retry waits twice as long as the previous one, never more than the cap (30 minutes by default)."""
+    assert retry_delay(1, 30, 1800) == timedelta(seconds=30)
+    assert retry_delay(2, 30, 1800) == timedelta(seconds=60)
+    assert retry_delay(4, 30, 1800) == timedelta(seconds=240)
+    assert retry_delay(7, 30, 1800) == timedelta(minutes=30)
+    assert retry_delay(10_000, 30, 1800) == timedelta(minutes=30)
 
 
 def test_same_idempotency_key_is_queued_once(world):
@@ -146,9 +153,8 @@ def test_two_senders_never_send_the_same_email_twice(world, smtp_server):
     """A second sender that finds the email already claimed skips it."""
     invite(world)
     row = db.session.scalar(select(OutboxEmail))
-    row.status = EmailStatus.SENDING  # another process holds it
-    row.claimed_at = utcnow()
-    db.session.commit()
+    assert sender._claim(row.id, row.attempts) is not None  # another process holds it
+    assert sender._claim(row.id, row.attempts) is None  # and a second claim of the same try fails
     assert send_due().sent == 0
     assert smtp_server.messages == []
 
