@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app portal
 PORT ?= 5000
 export PORTAL_ENV ?= development
+# Links in emails point at the server `make run` starts (PORTAL_BASE_URL in the environment wins).
+export PORTAL_BASE_URL ?= http://localhost:$(PORT)
 
 # Test processes in parallel (pytest-xdist); `make test WORKERS=0` runs in one process.
 WORKERS ?= auto
@@ -58,7 +60,7 @@ run: install
 	@mkdir -p instance
 	@$(FLASK) db upgrade
 	@$(FLASK) portal seed --if-empty
-	@$(FLASK) portal banner --url http://localhost:$(PORT)
+	@$(FLASK) portal banner
 	@trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) portal scheduler & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app
@@ -11,8 +14,29 @@ from flask.cli import AppGroup
 
 portal_cli = AppGroup("portal", help="Rapport commands.")
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def needs_database(command: F) -> F:
+    """Stop a command with one clear line when the database has no tables yet (before `db upgrade`)."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy import inspect
+
+        from portal.extensions import db
+
+        if not inspect(db.engine).has_table("users"):
+            raise click.ClickException(
+                "the database has no tables yet: run `flask --app portal db upgrade` first (`make run` does it for you)"
+            )
+        return command(*args, **kwargs)
+
+    return cast(F, checked)
+
 
 @portal_cli.command("scheduler")
+@needs_database
 def scheduler_command() -> None:
     """Run the job scheduler in this process until stopped."""
     from portal import jobs
@@ -27,6 +51,7 @@ def scheduler_command() -> None:
 
 
 @portal_cli.command("send-outbox")
+@needs_database
 def send_outbox_command() -> None:
     """Send the due emails of the outbox once (one run: at most PORTAL_MAIL_BATCH_SIZE emails, PORTAL_MAIL_BATCH_SECONDS)."""
     from portal.notify.sender import send_due
@@ -36,6 +61,7 @@ def send_outbox_command() -> None:
 
 
 @portal_cli.command("send-asset-reminders")
+@needs_database
 def send_asset_reminders_command() -> None:
     """Remind clients of asset requests due within two days or overdue (at most once a day each)."""
     from portal.assets.service import send_reminders
@@ -49,6 +75,7 @@ def send_asset_reminders_command() -> None:
 @portal_cli.command("send-weekly")
 @click.option("--project", "project_id", type=int, default=None, help="Only this project (its id).")
 @click.option("--now", "force", is_flag=True, help="Also send this week's update before its slot.")
+@needs_database
 def send_weekly_command(project_id: int | None, force: bool) -> None:
     """Send the weekly updates that are due now (the same dispatch the scheduler runs)."""
     from portal.timeutil import utcnow
@@ -67,6 +94,7 @@ def send_weekly_command(project_id: int | None, force: bool) -> None:
 
 @portal_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Succeed quietly when the database already has users (default: fail).")
+@needs_database
 def seed_command(if_empty: bool) -> None:
     """Load the demo agency: an admin, two managers, clients, their people and projects."""
     from portal.seed import DEMO_PASSWORD, seed_demo
@@ -81,17 +109,21 @@ def seed_command(if_empty: bool) -> None:
 
 
 @portal_cli.command("banner")
-@click.option("--url", default="http://localhost:5000", help="Where the web server listens.")
-def banner_command(url: str) -> None:
-    """Print where the portal runs and the demo logins."""
-    from portal.seed import demo_logins
+@click.option("--url", default=None, help="Where the web server listens (default: PORTAL_BASE_URL).")
+def banner_command(url: str | None) -> None:
+    """Print where the portal runs and the demo logins, with each one's language and who approves."""
+    from portal.seed import LANGUAGE_LABELS, demo_logins
 
+    base = (url or current_app.config["BASE_URL"]).rstrip("/")
     click.echo("")
-    click.echo(f"  Rapport is running at {url}/login")
+    click.echo(f"  Rapport is running at {base}/login")
     click.echo("")
-    for role, email, password in demo_logins():
-        click.echo(f"    {role:<36} {email:<32} {password}")
+    click.echo(f"    {'Who':<48} {'Email':<32} {'Password':<19} Language")
+    for login in demo_logins():
+        who = f"{login.role} (approver)" if login.approver else login.role
+        click.echo(f"    {who:<48} {login.email:<32} {login.password:<19} {LANGUAGE_LABELS[login.language]}")
     click.echo("")
+    click.echo("  After login the portal speaks each person's own language; the switch in the menu changes it.")
     click.echo("  Emails are written to instance/mail/ unless PORTAL_SMTP_HOST is set. Ctrl-C stops everything.")
     click.echo("")
 
@@ -100,6 +132,7 @@ def banner_command(url: str) -> None:
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
 @click.password_option()
+@needs_database
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an agency admin (for a fresh production database)."""
     from portal.auth.passwords import hash_password

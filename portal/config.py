@@ -8,11 +8,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+import click
 from flask import Flask
 
 
-class ConfigError(RuntimeError):
-    """Raised when the configuration cannot run safely."""
+class ConfigError(click.ClickException, RuntimeError):
+    """Raised when the configuration cannot run safely.
+
+    A ``click.ClickException``, so ``flask --app portal …`` prints the one line that says
+    what to set (``Error: …``, exit status 1) instead of a traceback; gunicorn and the
+    tests see an ordinary exception with the same message.
+    """
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Config:
@@ -104,7 +113,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
     if not cfg.get("SECRET_KEY"):
         if env == "production":
-            raise ConfigError("PORTAL_SECRET_KEY must be set in production (PORTAL_ENV=production)")
+            raise ConfigError(
+                "PORTAL_SECRET_KEY must be set in production (PORTAL_ENV is production unless set). "
+                "For a local instance, run the command with PORTAL_ENV=development, as `make run` does."
+            )
         cfg["SECRET_KEY"] = _development_secret(instance)
 
     _check_password_hashing(cfg, env, overrides or {})

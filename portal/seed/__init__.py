@@ -11,7 +11,7 @@ The emails all this queued are marked sent: the demo starts with a clean outbox.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from sqlalchemy import func, select, update
 
@@ -106,12 +106,28 @@ CLIENTS: list[ClientSpec] = [
 ]
 
 
-def demo_logins() -> list[tuple[str, str, str]]:
-    """Return (role, email, password) for every demo login, for the banner and README."""
-    logins = [("Agency admin" if role is Role.ADMIN else "Account manager", email, DEMO_PASSWORD) for _, email, role, _, _ in STAFF]
+class DemoLogin(NamedTuple):
+    """One demo login as the banner and the README list it."""
+
+    role: str
+    email: str
+    password: str
+    language: str  # the user's interface language: the portal switches to it after login
+    approver: bool = False  # a client who may approve deliverables and sign goals
+
+
+LANGUAGE_LABELS = {"en": "English", "tr": "Turkish"}
+
+
+def demo_logins() -> list[DemoLogin]:
+    """Return every demo login (role, email, password, language, approver), for the banner and README."""
+    logins = [
+        DemoLogin("Agency admin" if role is Role.ADMIN else "Account manager", email, DEMO_PASSWORD, language)
+        for _, email, role, language, _ in STAFF
+    ]
     for client in CLIENTS:
-        for _, email, _ in client["people"]:
-            logins.append((f"Client, {client['name']}", email, DEMO_PASSWORD))
+        for _, email, approver in client["people"]:
+            logins.append(DemoLogin(f"Client, {client['name']}", email, DEMO_PASSWORD, client["language"], approver))
     return logins
 
 

@@ -61,7 +61,7 @@ def row_counts() -> dict[str, int]:
 
 def test_every_client_login_sees_a_full_project_page(app, make_web):
     assert seed_demo() is True
-    clients = [email for role, email, _ in demo_logins() if role.startswith("Client")]
+    clients = [login.email for login in demo_logins() if login.role.startswith("Client")]
     assert len(clients) == 5
     for email in clients:
         user = db.session.scalar(select(User).where(User.email == email))
@@ -176,15 +176,29 @@ def test_seeding_twice_changes_nothing(app, runner):
 
 
 def test_the_banner_lists_the_readme_logins(app, runner):
+    """README and banner list the same logins, each with its language, approvers marked as such."""
     result = runner.invoke(args=["portal", "banner", "--url", "http://localhost:5000"])
     assert result.exit_code == 0
     readme = README.read_text().split("## Demo logins", 1)[1].split("\n## ", 1)[0]
     assert f"`{DEMO_PASSWORD}`" in readme
-    listed = re.findall(r"\| `([^`]+@[^`]+)` \|", readme)
-    assert listed == [email for _, email, _ in demo_logins()]
-    for email in listed:
-        assert email in result.output
-    assert result.output.count(DEMO_PASSWORD) == len(listed)
+    rows = re.findall(r"^\| ([^|`]+) \| `([^`]+@[^`]+)` \| (\w+) \|$", readme, re.MULTILINE)
+    logins = demo_logins()
+    assert [email for _, email, _ in rows] == [login.email for login in logins]
+    labels = {"en": "English", "tr": "Turkish"}
+    for (who, email, language), login in zip(rows, logins, strict=True):
+        assert language == labels[login.language], email
+        assert who.endswith("(approver)") == login.approver, email
+        line = next(line for line in result.output.splitlines() if email in line)
+        assert line.rstrip().endswith(labels[login.language]) and ("(approver)" in line) == login.approver, line
+    assert result.output.count(DEMO_PASSWORD) == len(rows)
+    assert any(login.approver for login in logins) and not all(login.approver for login in logins if login.role.startswith("Client"))
+
+
+def test_the_banner_shows_the_base_url_links_point_at(app, runner):
+    """Without --url the banner shows PORTAL_BASE_URL: the address in the emails' links."""
+    app.config["BASE_URL"] = "http://localhost:5311"
+    result = runner.invoke(args=["portal", "banner"])
+    assert result.exit_code == 0 and "Rapport is running at http://localhost:5311/login" in result.output
 
 
 @pytest.mark.parametrize(
