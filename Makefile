@@ -12,7 +12,7 @@ export PORTAL_BASE_URL ?= http://localhost:$(PORT)
 # Test processes in parallel (pytest-xdist); `make test WORKERS=0` runs in one process.
 WORKERS ?= auto
 
-.PHONY: run test test-only lint install install-test translations extract-messages update-messages chromium clean
+.PHONY: run test test-only lint install install-test translations extract-messages update-messages chromium bench-tools clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,16 @@ chromium: $(VENV)/.installed-test
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 	  $(PY) -m playwright install chromium; \
+	fi
+
+## What bench/ needs besides the test dependencies: wrk, the HTTP load generator (Debian's package, as root).
+bench-tools: $(VENV)/.installed-test
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing wrk for bench/pages.py…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+	  echo "bench/pages.py needs wrk: install it with your package manager (apt-get install wrk, brew install wrk)"; exit 1; \
 	fi
 
 run: install

@@ -2,16 +2,24 @@
 
 Seeds a large agency, serves it with gunicorn (2 workers), loads each page with wrk
 (a real HTTP load generator), and prints requests per second, p50 and p95 latency,
-each next to the hello-world route measured the same way in the same run.
+each next to the hello-world route measured the same way in the same run, and the SQL
+statements one request of the page runs (counted in-process on the same database).
+Besides the table, one JSON line per page (``{"page": …, "rps": …, "ratio_to_hello": …,
+"p50_ms": …, "p95_ms": …, "errors": …, "queries": …, "load_average": …}``) for scripts.
 
+    make bench-tools                                      # wrk (Debian's package, as root)
     .venv/bin/python bench/pages.py                       # SQLite in a temporary folder
     .venv/bin/python bench/pages.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/pages.py --projects 10000 --connections 16 --duration 20
+
+The database at --database-url is emptied (every table dropped and created again).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import json
 import os
 import re
 import shutil
@@ -190,6 +198,43 @@ def session_cookie(base: str, email: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
+def count_queries(database_url: str, pages: list[tuple[str, str, str]]) -> dict[str, int]:
+    """Return, per page label, the SQL statements one request runs (in-process, logged in as the page's user)."""
+    from sqlalchemy import event
+
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False,
+                      "RATELIMIT_ENABLED": False})
+    counts: dict[str, int] = {}
+    with app.app_context():
+        statements = [0]
+
+        def on_execute(*_args: object) -> None:
+            statements[0] += 1
+
+        clients: dict[str, object] = {}
+        for label, path, email in pages:
+            if path.startswith("/__bench/"):  # the baseline route lives in bench/wsgi_hello.py, outside the app
+                counts[label] = 0
+                continue
+            client = clients.get(email)
+            if client is None:
+                client = clients[email] = app.test_client()
+                client.post("/login", data={"email": email, "password": "bench-password-1"})
+            client.get(path)  # warm: the first request also loads the user and the translations
+            event.listen(db.engine, "before_cursor_execute", on_execute)
+            statements[0] = 0
+            response = client.get(path)
+            event.remove(db.engine, "before_cursor_execute", on_execute)
+            if response.status_code != 200:
+                raise SystemExit(f"{label}: {response.status_code} when counting queries")
+            counts[label] = statements[0]
+        db.engine.dispose()
+    return counts
+
+
 def wrk(url: str, cookie: str, duration: int, connections: int, script: str, timeout: int = 2) -> tuple[float, float, float, int]:
     """Run wrk against ``url``; return (requests/s, p50 ms, p95 ms, errors).
 
@@ -217,7 +262,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=2, help="seconds before wrk counts a request as timed out (wrk's default: 2)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
-        sys.exit("bench/pages.py needs wrk (Debian: apt-get install wrk)")
+        sys.exit("bench/pages.py needs wrk: make bench-tools (Debian's wrk package)")
 
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
@@ -243,30 +288,41 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        client_cookie = session_cookie(base, "c1-0@bench.example")
-        manager_cookie = session_cookie(base, "manager0@bench.example")
-        admin_cookie = session_cookie(base, "admin@bench.example")
+        client, manager, admin = "c1-0@bench.example", "manager0@bench.example", "admin@bench.example"
+        cookies = {email: session_cookie(base, email) for email in (client, manager, admin)}
+        per_manager = args.projects // 20
         pages = [
-            ("hello world (baseline)", "/__bench/hello", client_cookie),
-            ("client home", "/", client_cookie),
-            ("manager home (50 projects)", "/", manager_cookie),
-            ("admin home (1,000 projects)", "/", admin_cookie),
-            ("admin home, one manager", "/?manager=2", admin_cookie),
-            ("project overview (client)", "/projects/1", client_cookie),
-            ("project overview (manager)", "/projects/1", manager_cookie),
+            ("hello world (baseline)", "/__bench/hello", client),
+            ("client home", "/", client),
+            (f"manager home ({per_manager} projects)", "/", manager),
+            (f"admin home ({args.projects:,} projects)", "/", admin),
+            ("admin home, one manager", "/?manager=2", admin),
+            ("project overview (client)", "/projects/1", client),
+            ("project overview (manager)", "/projects/1", manager),
         ]
+        queries = count_queries(database_url, pages)
         print(f"\ngunicorn 2 workers, wrk {args.connections} connections × {args.duration}s per page, timeout {args.timeout}s; "
               f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
-        print(f"{'page':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'req/s ÷ hello':>15}{'p50 × hello':>13}")
+        print(f"{'page':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'req/s ÷ hello':>15}{'p50 × hello':>13}{'queries':>9}")
         baseline = None
-        for label, path, cookie in pages:
+        backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+        results: list[dict] = []
+        for label, path, email in pages:
+            cookie = cookies[email]
             check = urllib.request.Request(base + path, headers={"Cookie": cookie})
             with urllib.request.urlopen(check) as response:  # a page that fails is no benchmark
                 if response.status != 200 or response.url != base + path:
                     raise SystemExit(f"{label}: {response.status} {response.url}")
             rps, p50, p95, errors = wrk(base + path, cookie, args.duration, args.connections, str(script), args.timeout)
             baseline = baseline or (rps, p50)
-            print(f"{label:<30}{rps:>9.0f}{p50:>9.1f}{p95:>9.1f}{errors:>8}{rps / baseline[0]:>14.3f}×{p50 / baseline[1]:>12.1f}×", flush=True)
+            print(f"{label:<30}{rps:>9.0f}{p50:>9.1f}{p95:>9.1f}{errors:>8}{rps / baseline[0]:>14.3f}×{p50 / baseline[1]:>12.1f}×"
+                  f"{queries[label]:>9}", flush=True)
+            results.append({"page": label, "path": path, "database": backend, "rps": round(rps, 1), "ratio_to_hello": round(rps / baseline[0], 3),
+                            "p50_ms": round(p50, 2), "p95_ms": round(p95, 2), "errors": errors, "queries": queries[label],
+                            "load_average": round(os.getloadavg()[0], 2), "connections": args.connections, "duration_s": args.duration})
+        print()
+        for result in results:
+            print(json.dumps(result), flush=True)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
