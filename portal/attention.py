@@ -30,10 +30,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.access import visible_projects
 from portal.extensions import db
-from portal.models import Project, ProjectMember, ProjectStatus, Role, User
+from portal.models import Project, ProjectMember, ProjectStatus, Role, Update, UpdateKind, User
 from portal.registry import Registry
 from portal.timeutil import project_todays
-from portal.weekly.slots import next_slot
+from portal.weekly.slots import upcoming_slot
 
 GROUP_LIMIT = 8  # staff items shown per group before "show all"
 EXPANDED_LIMIT = 500  # a group shown in full still has a ceiling
@@ -259,14 +259,27 @@ def attention_queue(viewer: User, now: datetime, *, manager_id: int | None = Non
 
 
 def coming_up(projects: Iterable[Project], now: datetime, limit: int = COMING_UP) -> list[Send]:
-    """Return the next weekly updates of ``projects`` (active ones of active clients), soonest first (no query)."""
-    sends = [
-        Send(p, next_slot(p, now).at)
-        for p in projects
-        if p.status is ProjectStatus.ACTIVE and p.archived_at is None and p.client.archived_at is None
-    ]
+    """Return the next weekly updates of ``projects`` (active ones of active clients), soonest first (one query).
+
+    A project whose update of this week already went out (sent early) is listed at next week's slot.
+    """
+    running = [p for p in projects if p.status is ProjectStatus.ACTIVE and p.archived_at is None and p.client.archived_at is None]
+    sent = sent_weeks([p.id for p in running])
+    sends = [Send(p, upcoming_slot(p, now, sent.get(p.id)).at) for p in running]
     sends.sort(key=lambda s: (s.at, s.project.name, s.project.id))
     return sends[:limit]
+
+
+def sent_weeks(project_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Return the latest week (ISO year, ISO week) each project's weekly update was sent for (one query)."""
+    if not project_ids:
+        return {}
+    rows = db.session.execute(
+        select(Update.project_id, func.max(Update.iso_year * 100 + Update.iso_week))
+        .where(Update.project_id.in_(project_ids), Update.kind == UpdateKind.WEEKLY)
+        .group_by(Update.project_id)
+    )
+    return {project_id: divmod(key, 100) for project_id, key in rows if key}
 
 
 # --- Deadlines --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from portal.goals import texts
-from portal.goals.units import format_measure
+from portal.goals.units import format_computed, format_measure, format_percentage
 from portal.markdown import render_markdown
 from portal.notify.sender import redact_links
 from portal.storage.downloads import human_size
@@ -59,7 +59,26 @@ _FORMAT_CACHE_SIZE = 8192
 
 @lru_cache(maxsize=_FORMAT_CACHE_SIZE)
 def _datetime_text(value: datetime, fmt: str, locale: Locale | None, tzinfo: Any) -> str:
-    return dates.format_datetime(value, _format("datetime", fmt), tzinfo=tzinfo, locale=locale)
+    return dates.format_datetime(value, _datetime_pattern(fmt, locale), tzinfo=tzinfo, locale=locale)
+
+
+_NAMED_FORMATS = ("short", "medium", "long", "full")
+
+
+def _datetime_pattern(fmt: str, locale: Locale | None) -> str:
+    """Return the pattern of a "short"/"medium"/"long"/"full" date and time: the date in that length, the time without seconds.
+
+    Babel's own medium/long/full times carry seconds ("9:00:00 AM"); nobody schedules to the
+    second, so every time the portal prints is the locale's short time ("9:00 AM", "09:00"),
+    with the zone's name after it in the "full" style. A format configured for Flask-Babel, or
+    an explicit pattern, is used as it is.
+    """
+    configured = _format("datetime", fmt)
+    if fmt not in _NAMED_FORMATS or configured != fmt:
+        return configured
+    parsed = locale or Locale.parse("en")
+    time_pattern = parsed.time_formats["short"].pattern + (" zzzz" if fmt == "full" else "")
+    return str(parsed.datetime_formats[fmt]).replace("{0}", time_pattern).replace("{1}", parsed.date_formats[fmt].pattern)
 
 
 @lru_cache(maxsize=_FORMAT_CACHE_SIZE)
@@ -68,9 +87,9 @@ def _date_text(value: date, fmt: str, locale: Locale | None) -> str:
 
 
 @lru_cache(maxsize=_FORMAT_CACHE_SIZE)
-def _delta_text(seconds: int, locale: Locale | None) -> str:
+def _delta_text(seconds: int, locale: Locale | None, direction: bool = True) -> str:
     # Babel reads whole seconds only (``days * 86400 + seconds``), so the key loses nothing.
-    return dates.format_timedelta(timedelta(seconds=seconds), "second", threshold=1.0, add_direction=True, locale=locale)
+    return dates.format_timedelta(timedelta(seconds=seconds), "second", threshold=1.0, add_direction=direction, locale=locale)
 
 
 def _format(key: str, fmt: str) -> str:
@@ -91,6 +110,22 @@ def relative_time(value: datetime | None) -> Markup:
     exact = _datetime_text(value, "medium", locale, get_timezone())
     delta = value - utcnow()
     words = _delta_text(delta.days * 86400 + delta.seconds, locale)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, words)  # format() escapes each value
+
+
+def duration_since(value: datetime | None, now: datetime | None = None) -> Markup:
+    """Render how long it has been since ``value`` ("1 month", "3 days"), the exact local time on hover.
+
+    For "waiting for 1 month": the same words as ``ago`` without its direction ("1 month ago").
+    """
+    if value is None:
+        return Markup("")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    locale = get_locale()
+    exact = _datetime_text(value, "medium", locale, get_timezone())
+    delta = (now or utcnow()) - value
+    words = _delta_text(max(delta.days * 86400 + delta.seconds, 0), locale, False)
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, words)  # format() escapes each value
 
 
@@ -149,6 +184,7 @@ def init_app(app: Flask) -> None:
     """Register the filters and globals used by every template, emails included."""
     app.jinja_env.filters.update(
         ago=relative_time,
+        duration=duration_since,
         datetime=local_datetime,
         date=local_date,
         nl2br=nl2br,
@@ -159,6 +195,8 @@ def init_app(app: Flask) -> None:
         iso_datetime=iso_datetime,
         fact_href=fact_href,
         goal_measure=format_measure,
+        goal_computed=format_computed,
+        percentage=format_percentage,
     )
     app.jinja_env.globals.update(
         csrf_token=generate_csrf,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from importlib import resources
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -42,6 +43,49 @@ class UTCDateTime(TypeDecorator[datetime]):
 def timezone_names() -> tuple[str, ...]:
     """Return every IANA zone name, sorted, for choices and validation."""
     return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+
+
+# The regions of the tz database's current names (``Region/City``, ``Region/Sub/City``). Its rule,
+# kept by its ``backward`` file, is that current names are a continent or ocean and a city:
+# "US/Eastern", "Etc/GMT+3", "Turkey" are aliases kept for old data.
+ZONE_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+
+
+@lru_cache(maxsize=1)
+def _country_zones() -> frozenset[str] | None:
+    """Return the zones of tzdata's ``zone.tab`` (the current zones of every country), None without it.
+
+    The rule above still lets old city names through ("Asia/Calcutta", "America/Buenos_Aires",
+    "Australia/NSW"); ``zone.tab`` names only the current one of each.
+    """
+    try:
+        text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):
+        return None
+    return frozenset(line.split("\t")[2] for line in text.splitlines() if line and not line.startswith("#") and line.count("\t") >= 2)
+
+
+def is_canonical_timezone(name: str) -> bool:
+    """Tell whether ``name`` is a current IANA zone (``Europe/Istanbul``, ``UTC``), not an alias kept for old data."""
+    if name == "UTC":
+        return True
+    region, _, city = name.partition("/")
+    if region not in ZONE_REGIONS or not city:
+        return False
+    current = _country_zones()
+    return current is None or name in current
+
+
+@lru_cache(maxsize=1)
+def canonical_timezones() -> tuple[str, ...]:
+    """Return the current IANA zone names, sorted: the ones people choose from."""
+    return tuple(name for name in timezone_names() if is_canonical_timezone(name))
+
+
+def zone_city(name: str) -> str:
+    """Return the readable place of a zone within its region: "America/New_York" → "New York", "America/Argentina/Buenos_Aires" → "Argentina / Buenos Aires"."""
+    _region, _, place = name.partition("/")
+    return (place or name).replace("_", " ").replace("/", " / ")
 
 
 def is_timezone(name: str) -> bool:
@@ -99,6 +143,16 @@ def project_todays(projects: Iterable[ZonedProject], now: datetime) -> dict[int,
             day = by_zone[project.timezone] = local_today(project.timezone, now)
         todays[project.id] = day
     return todays
+
+
+def iso_week_start(iso_year: int, iso_week: int) -> date:
+    """Return the Monday of an ISO week: the one date every "week of …" label names.
+
+    A weekly update is keyed by the ISO week of its project's time zone, and its slot may be
+    any weekday; the label names the week, not the slot, so every project's update of one
+    week reads "week of December 1" whatever its weekday.
+    """
+    return date.fromisocalendar(iso_year, iso_week, 1)
 
 
 def day_start(day: date, zone_name: str | None) -> datetime:

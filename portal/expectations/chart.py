@@ -31,7 +31,7 @@ class ChartPoint:
 def chart_points(notes: list[ExpectationNote]) -> list[ChartPoint]:
     """Return the chart's points from weekly notes (any order): weeks with at least one measured line."""
     points = []
-    weekly = [(n.week_of, n) for n in notes if n.is_weekly and n.week_of]
+    weekly = [(n.week_start, n) for n in notes if n.is_weekly and n.week_start]
     for week_of, note in sorted(weekly, key=lambda pair: pair[0]):
         measured = [_measured(fact.get("params") or {}) for fact in note.facts or []]
         pairs = [pair for pair in measured if pair is not None]

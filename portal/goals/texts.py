@@ -13,7 +13,7 @@ from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 
 from portal.goals.progress import GoalProgress, ProgressStatus
-from portal.goals.units import format_measure
+from portal.goals.units import format_computed, format_measure, format_percentage
 from portal.models import GoalRevision, MeasureKind
 
 STATUS_LABELS = {
@@ -47,12 +47,12 @@ def variance_text(progress: GoalProgress) -> str:
     revision = progress.revision
     if revision is None or progress.variance is None or progress.behind_percent is None:
         return ""
-    amount = format_measure(abs(progress.variance), revision.unit)
+    amount = format_computed(abs(progress.variance), revision.unit)
     if progress.is_behind:
         return gettext(
             "Behind plan by %(amount)s, %(percent)s of the planned change.",
             amount=amount,
-            percent=format_measure(progress.behind_percent, "%"),
+            percent=format_percentage(progress.behind_percent),
         )
     if progress.is_ahead:
         return gettext("Ahead of plan by %(amount)s.", amount=amount)
@@ -65,7 +65,7 @@ def progress_text(progress: GoalProgress) -> str:
     revision = progress.revision
     if revision is None or progress.expected is None:
         return status
-    expected = format_measure(progress.expected, revision.unit)
+    expected = format_computed(progress.expected, revision.unit)
     if progress.actual is None or progress.measured_on is None:
         return " ".join(
             [gettext("Expected on %(date)s: %(expected)s. No check-in yet.", date=format_date(progress.on, "long"), expected=expected), status]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import (
     format_currency,
@@ -48,6 +48,9 @@ from flask_babel import lazy_gettext as _l
 MAX_ABS_VALUE = Decimal("1e12")
 DECIMAL_PLACES = 4
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+# Values the portal computes (the interpolated expectation, the variance, the gap) are shown with
+# at most two decimals, so nobody reads "474.7826 orders"; values people entered keep their four.
+COMPUTED_PLACES = 2
 
 UNIT_LABELS = {
     "": _l("No unit"),
@@ -161,6 +164,25 @@ _WORDS: dict[str, Callable[[Decimal, str], str]] = {
     "seconds": lambda n, v: ngettext("%(value)s second", "%(value)s seconds", _plural(n), value=v),
     "points": lambda n, v: ngettext("%(value)s point", "%(value)s points", _plural(n), value=v),
 }
+
+
+def round_computed(value: Decimal | float | str, places: int = COMPUTED_PLACES) -> Decimal:
+    """Round a value the portal computed (expected value, variance, gap, percentage) for people to read."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_computed(value: Decimal | float | str | None, unit: str, locale: str | None = None) -> str:
+    """Return a computed value with its unit, rounded as everywhere it is shown ("474.78 orders")."""
+    if value is None or value == "":
+        return ""
+    return format_measure(round_computed(value), unit, locale)
+
+
+def format_percentage(value: Decimal | float | str | None, places: int = 1, locale: str | None = None) -> str:
+    """Return a percentage (``31.5`` → "31.5%", "%31,5") in the viewer's language, rounded to ``places``."""
+    if value is None or value == "":
+        return ""
+    return format_measure(round_computed(value, places), "%", locale)
 
 
 def format_measure(value: Decimal | float | None, unit: str, locale: str | None = None) -> str:

@@ -18,15 +18,16 @@ Weekly update kinds (sentences in ``templates/goals/_facts.html``):
 Expectation note kind: ``goal_variance`` — every agreed, open goal: expected and actual value on
 the day, the variance, and ``expected_pct`` / ``actual_pct`` for the chart.
 
-Numbers are stored as plain decimal strings (``"167.1111"``) with the goal's ``unit``; the
-template formats them in the reader's language (``goal_measure`` filter).
+Numbers are stored as plain decimal strings (``"167.11"``) with the goal's ``unit``; the
+template formats them in the reader's language (``goal_measure`` for entered values,
+``goal_computed`` for computed ones, ``percentage`` for percentages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -34,6 +35,7 @@ from sqlalchemy import and_, or_, select
 from portal.extensions import db
 from portal.goals.progress import GoalProgress, ProgressStatus, percent_of_planned_change, progress_for
 from portal.goals.queries import goal_rows
+from portal.goals.units import round_computed
 from portal.models import (
     AssumptionStatus,
     ClosureStatus,
@@ -71,16 +73,16 @@ TARGET_HORIZON = timedelta(weeks=6)
 _OPEN = (GoalState.PROPOSED, GoalState.AGREED)
 
 
-def number(value: Decimal | None, places: int | None = None) -> str | None:
+def number(value: Decimal | None, computed: bool = False) -> str | None:
     """Return a measure as a plain decimal string for a fact's params ("1250.5"), or None.
 
-    ``places`` rounds computed values (the interpolated expectation) so nobody reads
-    "167.1111 orders"; values people entered are kept as they are.
+    ``computed`` values (the interpolated expectation, the variance) are rounded as every
+    page rounds them (``round_computed``); values people entered are kept as they are.
     """
     if value is None:
         return None
-    if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if computed:
+        value = round_computed(value)
     return format(value.normalize(), "f")
 
 
@@ -107,10 +109,10 @@ def _measured(goal: Goal, progress: GoalProgress) -> dict[str, Any]:
         "metric": revision.metric_name,
         "unit": revision.unit,
         "on": progress.on.isoformat(),
-        "expected": number(progress.expected, 2),
+        "expected": number(progress.expected, computed=True),
         "actual": number(progress.actual),
-        "variance": number(progress.variance, 2),
-        "gap": number(abs(progress.variance), 2) if progress.variance is not None else None,
+        "variance": number(progress.variance, computed=True),
+        "gap": number(abs(progress.variance), computed=True) if progress.variance is not None else None,
         "behind_pct": float(progress.behind_percent) if progress.behind_percent is not None else None,
         "measured_on": progress.measured_on.isoformat() if progress.measured_on else None,
         "baseline": number(revision.baseline),

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Model, TimestampMixin, enum_column
-from portal.timeutil import UTCDateTime, utcnow
+from portal.timeutil import UTCDateTime, iso_week_start, utcnow
 
 if TYPE_CHECKING:
     from portal.models.projects import Project
@@ -85,6 +85,11 @@ class ExpectationNote(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"<ExpectationNote {self.id} {self.source.value} project={self.project_id}>"
+
+    @property
+    def week_start(self) -> date | None:
+        """Return the Monday of the ISO week a weekly one covers, the date its "week of …" label shows."""
+        return iso_week_start(self.iso_year, self.iso_week) if self.iso_year and self.iso_week else None
 
     @property
     def is_weekly(self) -> bool:

@@ -72,6 +72,11 @@ class Project(TimestampMixin, Model):
         """Tell whether the project was archived."""
         return self.archived_at is not None
 
+    @property
+    def gets_weekly_updates(self) -> bool:
+        """Tell whether weekly updates are (or will be) written: not once it is completed, on hold or archived."""
+        return self.status in (ProjectStatus.PLANNED, ProjectStatus.ACTIVE) and self.archived_at is None
+
 
 class ProjectMember(TimestampMixin, Model):
     """A client user's membership of a project; approvers sign goals and decide."""

@@ -40,7 +40,7 @@ from portal.storage.uploads import ReceivedFile
 from portal.timeutil import utcnow
 from portal.urls import portal_url
 from portal.weekly.facts import compose
-from portal.weekly.slots import WeekSlot, latest_slot, next_slot
+from portal.weekly.slots import WeekSlot, latest_slot, upcoming_slot
 
 UPDATE_FIELDS = ("title", "body", "done", "next_steps", "blockers", "needs")
 LIMITS = {"title": 200, "body": 20000, "done": 5000, "next_steps": 5000, "blockers": 5000, "needs": 5000}
@@ -436,10 +436,10 @@ def last_weekly(project: Project) -> Update | None:
 def coming_slot(project: Project, now: datetime, last: Update | None) -> tuple[WeekSlot, bool]:
     """Return the slot of the next weekly update and whether it is already due (not sent yet)."""
     latest = latest_slot(project, now)
-    sent_key = (last.iso_year, last.iso_week) if last is not None else None
+    sent_key = (last.iso_year, last.iso_week) if last is not None and last.iso_year and last.iso_week else None
     if (sent_key is None or latest.key > sent_key) and latest.at > project.created_at:
         return latest, True
-    return next_slot(project, now), False
+    return upcoming_slot(project, now, sent_key), False
 
 
 def preview_weekly(viewer: User, project: Project, now: datetime) -> WeeklyPreview:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from portal.timeutil import zone_named
+from portal.timeutil import iso_week_start, zone_named
 
 
 class Scheduled(Protocol):
@@ -42,6 +42,11 @@ class WeekSlot:
     def label(self) -> str:
         """Return the week as ``2026-W11``."""
         return f"{self.iso_year}-W{self.iso_week:02d}"
+
+    @property
+    def week_start(self) -> date:
+        """Return the Monday of the slot's ISO week, the date its "week of …" label shows."""
+        return iso_week_start(self.iso_year, self.iso_week)
 
 
 def late_after() -> timedelta:
@@ -95,6 +100,17 @@ def next_slot(project: Scheduled, now: datetime) -> WeekSlot:
     if slot.at > now:
         return slot
     return slot_for(project, *shift_week(year, week, 1))
+
+
+def upcoming_slot(project: Scheduled, now: datetime, sent: tuple[int, int] | None) -> WeekSlot:
+    """Return the first slot after ``now`` of a week with no update yet (``sent``: the latest week sent).
+
+    An update sent early (``send-weekly --now``) takes its week: the next one goes out a week later.
+    """
+    slot = next_slot(project, now)
+    while sent is not None and slot.key <= sent:
+        slot = slot_for(project, *shift_week(*slot.key, 1))
+    return slot
 
 
 def weeks_between(project: Scheduled, after: tuple[int, int], last: WeekSlot) -> list[WeekSlot]:

@@ -63,7 +63,7 @@ def test_every_kind_of_item_is_listed_oldest_first_with_a_link(make_web, world):
     positions = [block.index(link) for link in links]
     assert positions == sorted(positions), positions
     assert "Homepage design, version 1" in block and "You can decide" in block
-    assert re.search(r"Waiting <time datetime=\"[^\"]+\" title=\"[^\"]+\">1 week ago</time>", block)  # exact time on hover
+    assert re.search(r"Waiting for <time datetime=\"[^\"]+\" title=\"[^\"]+\">1 week</time>", block)  # exact time on hover
     # The feature panels the list replaces are gone: nothing shows twice.
     assert "What we need from you" not in page and "Goals waiting for your signature" not in page
     assert page.count(f'href="/deliverables/{deliverable.id}"') == 1

@@ -257,7 +257,7 @@ def test_client_home_says_what_waits_for_their_review_and_since_when(make_web, w
     client = logged_in(make_web, world.own_client)
     home = client.text("/")
     panel = home[home.index("Needs your attention") :]
-    assert "Homepage design" in panel and "Deliverable to review" in panel and re.search(r"Waiting <time datetime=", panel)
+    assert "Homepage design" in panel and "Deliverable to review" in panel and re.search(r"Waiting for <time datetime=", panel)
     other = logged_in(make_web, world.other_client)
     assert "Homepage design" not in other.text("/")
     client.post(f"/deliverables/{homepage.id}/versions/1/approve", {})
