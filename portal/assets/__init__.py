@@ -17,11 +17,12 @@ EVENTS = {
 
 
 def init_app(app: Flask) -> None:
-    """Add the asset pages, the project page's checklist, the weekly facts and the home items."""
+    """Add the asset pages, the project page's checklist, the weekly facts, the home items and waiting time."""
     from portal.activity import TimelineKind, timeline_kinds
-    from portal.assets import attention, views, weekly
+    from portal.assets import attention, queries, views, weekly
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
     from portal.sections import Section, project_sections
+    from portal.waiting import waiting_sources
     from portal.weekly.facts import FactSentences, expectation_facts, fact_sentences, weekly_facts
 
     app.register_blueprint(views.bp)
@@ -35,4 +36,5 @@ def init_app(app: Flask) -> None:
         app, "asset_review", StaffKind(_l("Files waiting for your review"), "assets/_staff_attention.html", attention.to_review), order=60
     )
     deadline_sources.add(app, "assets", attention.due_dates, order=20)
+    waiting_sources.add(app, "assets", queries.waiting_intervals, order=20)
     timeline_kinds.add(app, "assets", TimelineKind(_l("Asset requests"), ("asset.",), EVENTS), order=30)

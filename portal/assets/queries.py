@@ -7,9 +7,9 @@ projects at once in one query (the home and project pages show one per project).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, Project
 from portal.timeutil import project_today
+from portal.waiting import AGENCY, CLIENT, Interval
 
 # --- Checklists -----------------------------------------------------------------------------
 
@@ -138,3 +139,74 @@ def shared_file_count(project: Project) -> int:
     return db.session.scalar(
         select(func.count(AssetFile.id)).where(AssetFile.project_id == project.id, AssetFile.request_id.is_(None))
     ) or 0
+
+
+# --- Waiting time ---------------------------------------------------------------------------
+
+
+def request_turns(asset_request: AssetRequest, first_uploads: Mapping[int, datetime], reviews: Mapping[int, datetime]) -> list[Interval]:
+    """Return whose turn a request's life was, from its recorded times (see :mod:`portal.waiting`).
+
+    The client's turn runs from the request (or from a return) to the first upload of the
+    next version; the agency's from that upload to its review. ``first_uploads`` and
+    ``reviews`` map a version number to the moment; a turn still open runs until the
+    request was closed (accepted or cancelled), or on.
+    """
+    closed = asset_request.closed_at
+    turns: list[Interval] = []
+    start = asset_request.created_at
+    for version in range(1, asset_request.current_version + 1):
+        uploaded = first_uploads.get(version)
+        if uploaded is None or (closed is not None and uploaded > closed):
+            turns.append(Interval(start, closed, CLIENT))
+            break
+        turns.append(Interval(start, uploaded, CLIENT))
+        reviewed = reviews.get(version)
+        if reviewed is None or (closed is not None and reviewed > closed):
+            turns.append(Interval(uploaded, closed, AGENCY))
+            break
+        turns.append(Interval(uploaded, reviewed, AGENCY))
+        start = reviewed
+    return turns
+
+
+def turn_times(request_ids: Sequence[int]) -> tuple[dict[int, dict[int, datetime]], dict[int, dict[int, datetime]]]:
+    """Return, per request and version, the first upload and the review (two queries)."""
+    first_uploads: dict[int, dict[int, datetime]] = {}
+    reviews: dict[int, dict[int, datetime]] = {}
+    if not request_ids:
+        return first_uploads, reviews
+    for request_id, version, at in db.session.execute(
+        select(AssetFile.request_id, AssetFile.version, func.min(AssetFile.created_at))
+        .where(AssetFile.request_id.in_(request_ids))
+        .group_by(AssetFile.request_id, AssetFile.version)
+    ):
+        # Only general files lack a request and a version, and the query leaves them out.
+        if request_id is not None and version is not None:
+            first_uploads.setdefault(request_id, {})[version] = _aware(at)
+    for request_id, version, at in db.session.execute(
+        select(AssetReview.request_id, AssetReview.version, AssetReview.created_at).where(AssetReview.request_id.in_(request_ids))
+    ):
+        reviews.setdefault(request_id, {})[version] = at
+    return first_uploads, reviews
+
+
+def waiting_intervals(project_ids: Sequence[int]) -> dict[int, list[list[Interval]]]:
+    """Return the turns of every request of ``project_ids`` (cancelled ones were not needed: left out), per project (three queries)."""
+    if not project_ids:
+        return {}
+    requests = db.session.scalars(
+        select(AssetRequest).where(AssetRequest.project_id.in_(project_ids), AssetRequest.status != AssetRequestStatus.CANCELLED)
+    ).all()
+    first_uploads, reviews = turn_times([r.id for r in requests])
+    by_project: dict[int, list[list[Interval]]] = defaultdict(list)
+    for item in requests:
+        by_project[item.project_id].append(request_turns(item, first_uploads.get(item.id, {}), reviews.get(item.id, {})))
+    return dict(by_project)
+
+
+def _aware(value: datetime | str) -> datetime:
+    """Return an aggregate's datetime as aware UTC, whatever the backend hands back for ``min()``."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
+from portal.assets.queries import request_turns, turn_times
 from portal.extensions import db
-from portal.models import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, Project, ReviewDecision
+from portal.models import AssetRequest, AssetRequestStatus, AssetReview, Project, ReviewDecision
 from portal.timeutil import local_today, zone_named
 from portal.urls import portal_path
+from portal.waiting import AGENCY, split
 from portal.weekly.facts import Fact
 
 # The kinds whose sentences are in templates/assets/_facts.html (portal.weekly.facts.fact_sentences).
@@ -119,31 +121,17 @@ def split_waiting(
     reviews: Mapping[int, datetime],
     now: datetime,
 ) -> Waiting:
-    """Split a request's life between the client's turn and the agency's.
+    """Split a request's life between the client's turn and the agency's (:func:`portal.waiting.split`).
 
-    The client's turn runs from the request (or from a return) to the first upload of the
-    next version; the agency's from that upload to its review. ``first_uploads`` and
-    ``reviews`` map a version number to the moment; an open turn runs until the request
-    was closed, or ``now``.
+    ``first_uploads`` and ``reviews`` map a version number to the moment (see
+    :func:`portal.assets.queries.request_turns`); an open turn runs until the request was
+    closed, or ``now``.
     """
+    turns = request_turns(asset_request, first_uploads, reviews)
+    waited = split(turns, now)
     end = asset_request.closed_at if asset_request.closed_at is not None else now
-    on_client = on_agency = timedelta()
-    start = asset_request.created_at
-    received = None
-    for version in range(1, asset_request.current_version + 1):
-        uploaded = first_uploads.get(version)
-        if uploaded is None or uploaded > end:
-            on_client += max(end - start, timedelta())
-            break
-        on_client += max(uploaded - start, timedelta())
-        received = uploaded
-        reviewed = reviews.get(version)
-        if reviewed is None or reviewed > end:
-            on_agency += max(end - uploaded, timedelta())
-            break
-        on_agency += max(reviewed - uploaded, timedelta())
-        start = reviewed
-    return Waiting(on_client, on_agency, received)
+    received = max((turn.start for turn in turns if turn.side == AGENCY and turn.start <= end), default=None)
+    return Waiting(waited.client, waited.agency, received)
 
 
 def _days(span: timedelta) -> float:
@@ -160,21 +148,7 @@ def asset_lines(project: Project, period_start: datetime, period_end: datetime, 
     ).all()
     if not requests:
         return []
-    ids = [r.id for r in requests]
-    first_uploads: dict[int, dict[int, datetime]] = {}
-    for request_id, version, at in db.session.execute(
-        select(AssetFile.request_id, AssetFile.version, func.min(AssetFile.created_at))
-        .where(AssetFile.request_id.in_(ids))
-        .group_by(AssetFile.request_id, AssetFile.version)
-    ):
-        # Only general files lack a request and a version, and the query leaves them out.
-        if request_id is not None and version is not None:
-            first_uploads.setdefault(request_id, {})[version] = _aware(at)
-    reviews: dict[int, dict[int, datetime]] = {}
-    for request_id, version, at in db.session.execute(
-        select(AssetReview.request_id, AssetReview.version, AssetReview.created_at).where(AssetReview.request_id.in_(ids))
-    ):
-        reviews.setdefault(request_id, {})[version] = at
+    first_uploads, reviews = turn_times([r.id for r in requests])
     zone = zone_named(project.timezone)
     today = local_today(project.timezone, now)
     lines = []
@@ -199,9 +173,3 @@ def asset_lines(project: Project, period_start: datetime, period_end: datetime, 
         lines.append(Fact("asset_schedule", severity, params, _link(item)))
     return lines
 
-
-def _aware(value: datetime) -> datetime:
-    """Return an aggregate's datetime as aware UTC, whatever the backend hands back for ``min()``."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

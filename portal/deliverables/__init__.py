@@ -19,13 +19,14 @@ EVENTS = {
 
 
 def init_app(app: Flask) -> None:
-    """Add the review pages, their blocks and labels, the weekly facts, the home items, and resettling on approver changes."""
+    """Add the review pages, their blocks and labels, the weekly facts, the home items, waiting time, and resettling on approver changes."""
     from portal.activity import TimelineKind, timeline_kinds
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
-    from portal.deliverables import attention, service, views, weekly
+    from portal.deliverables import attention, queries, service, views, weekly
     from portal.deliverables.forms import REASON_LABELS
     from portal.sections import Section, home_panels, project_sections
     from portal.signals import approvers_changed
+    from portal.waiting import waiting_sources
     from portal.weekly.facts import FactSentences, expectation_facts, fact_sentences, weekly_facts
 
     app.register_blueprint(views.bp)
@@ -51,5 +52,6 @@ def init_app(app: Flask) -> None:
         order=80,
     )
     deadline_sources.add(app, "deliverables", attention.due_dates, order=10)
+    waiting_sources.add(app, "deliverables", queries.waiting_intervals, order=10)
     approvers_changed.connect(service.on_approvers_changed)
     timeline_kinds.add(app, "deliverables", TimelineKind(_l("Deliverables"), ("deliverable.",), EVENTS), order=20)

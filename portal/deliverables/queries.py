@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -26,6 +26,7 @@ from portal.models.deliverables import (
     VersionStatus,
 )
 from portal.timeutil import project_today, utcnow
+from portal.waiting import AGENCY, CLIENT, Interval
 
 RECENT_DECISIONS_DAYS = 14
 
@@ -217,3 +218,79 @@ def draft_files(draft: DeliverableVersion) -> list[DeliverableFile]:
             select(DeliverableFile).where(DeliverableFile.version_id == draft.id).options(joinedload(DeliverableFile.uploaded_by)).order_by(DeliverableFile.id)
         ).all()
     )
+
+
+# --- Waiting time ---------------------------------------------------------------------------
+
+
+class Submitted(Protocol):
+    """A submitted version, or a row selecting what waiting time needs of one."""
+
+    number: int
+    submitted_at: datetime | None
+    settled_at: datetime | None
+    status: VersionStatus
+
+
+def waiting_turns(created_at: datetime, versions: Iterable[Submitted], reopened: dict[int, list[datetime]]) -> list[Interval]:
+    """Return whose turn a deliverable's life was, from its recorded times (see :mod:`portal.waiting`).
+
+    The agency's from its creation to the first submission; the client's from each
+    submission until the version was settled (approved, changes requested, or replaced
+    by the next one); the agency's again from a change request to the next submission,
+    and from a reopening (``reopened``: approved version number -> when) to the next one.
+    An approved version waits on nobody. Drafts are left out.
+    """
+    sent = sorted(((v.number, v.submitted_at, v) for v in versions if v.submitted_at is not None), key=lambda entry: entry[0])
+    turns = [Interval(created_at, sent[0][1] if sent else None, AGENCY)]
+    for index, (_number, submitted_at, version) in enumerate(sent):
+        next_sent = sent[index + 1][1] if index + 1 < len(sent) else None
+        settled = version.settled_at or next_sent
+        turns.append(Interval(submitted_at, settled, CLIENT))
+        if version.status is VersionStatus.APPROVED:
+            turns.extend(Interval(at, next_sent, AGENCY) for at in reopened.get(version.number, [])[:1])
+        elif settled is not None and (next_sent is None or settled < next_sent):
+            turns.append(Interval(settled, next_sent, AGENCY))
+    return turns
+
+
+def waiting_so_far(deliverable: Deliverable, page: ReviewPage) -> list[Interval]:
+    """Return the turns of the deliverable on its review page (no query: the page loaded its versions)."""
+    reopened = {number: [r.created_at for r in found] for number, found in page.reopenings.items()}
+    return waiting_turns(deliverable.created_at, page.versions, reopened)
+
+
+def waiting_intervals(project_ids: Sequence[int]) -> dict[int, list[list[Interval]]]:
+    """Return the turns of every deliverable of ``project_ids``, per project (three queries, however many deliverables)."""
+    if not project_ids:
+        return {}
+    deliverables = db.session.execute(
+        select(Deliverable.id, Deliverable.project_id, Deliverable.created_at).where(Deliverable.project_id.in_(project_ids))
+    ).all()
+    if not deliverables:
+        return {}
+    versions: dict[int, list[Any]] = defaultdict(list)
+    for row in db.session.execute(
+        select(
+            DeliverableVersion.deliverable_id,
+            DeliverableVersion.number,
+            DeliverableVersion.submitted_at,
+            DeliverableVersion.settled_at,
+            DeliverableVersion.status,
+        )
+        .join(Deliverable, Deliverable.id == DeliverableVersion.deliverable_id)
+        .where(Deliverable.project_id.in_(project_ids), DeliverableVersion.submitted_at.is_not(None))
+    ):
+        versions[row.deliverable_id].append(row)
+    reopened: dict[int, dict[int, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    for deliverable_id, number, at in db.session.execute(
+        select(DeliverableReopening.deliverable_id, DeliverableReopening.version_number, DeliverableReopening.created_at)
+        .join(Deliverable, Deliverable.id == DeliverableReopening.deliverable_id)
+        .where(Deliverable.project_id.in_(project_ids))
+        .order_by(DeliverableReopening.created_at, DeliverableReopening.id)
+    ):
+        reopened[deliverable_id][number].append(at)
+    by_project: dict[int, list[list[Interval]]] = defaultdict(list)
+    for deliverable_id, project_id, created_at in deliverables:
+        by_project[project_id].append(waiting_turns(created_at, versions[deliverable_id], reopened[deliverable_id]))
+    return dict(by_project)

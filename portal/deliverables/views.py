@@ -42,7 +42,8 @@ from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.filetypes import extensions_for
 from portal.storage.upload_flow import accept_upload, upload_answer
 from portal.storage.uploads import UploadPolicy
-from portal.timeutil import project_today
+from portal.timeutil import project_today, utcnow
+from portal.waiting import split
 from portal.web import committing, require_button_form
 
 bp = Blueprint("deliverables", __name__)
@@ -179,6 +180,7 @@ def _show_page(
             draft=draft,
             reopenings=page.reopenings,
             comments=page.comments,
+            waiting=split(queries.waiting_so_far(deliverable, page), utcnow()),
             today=project_today(project),
             approve_form=approve_form or ApproveForm(prefix="approve"),
             changes_form=changes_form or RequestChangesForm(prefix="changes"),

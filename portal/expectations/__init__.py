@@ -13,7 +13,7 @@ EVENTS = {
 
 
 def init_app(app: Flask) -> None:
-    """Add the log's pages, its project page block, the weekly note's own lines and the slips the weekly update leads with."""
+    """Add the log's pages, its project page block, the weekly note's own lines, the slips the weekly update leads with, and the month's waiting."""
     from portal.activity import TimelineKind, timeline_kinds
     from portal.expectations import views, weekly
     from portal.expectations.forms import ASSESSMENT_LABELS
@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     expectation_facts.add(app, "weekly_update", weekly.weekly_update_on_time, order=10)
     expectation_facts.add(app, "acknowledgements", weekly.acknowledgements, order=20)
     expectation_facts.add(app, "staff_notes", weekly.staff_notes, order=30)
+    expectation_facts.add(app, "waiting_month", weekly.waiting_this_month, order=40)
     weekly_facts.add(app, "expectation_slips", weekly.expectation_slips, order=10)
+    weekly_facts.add(app, "waiting_month", weekly.waiting_this_month, order=85)
     fact_sentences.add(app, "expectations", FactSentences("expectations/_facts.html", weekly.SENTENCE_KINDS), order=50)
     timeline_kinds.add(app, "expectations", TimelineKind(_l("Expectations"), ("expectation.",), EVENTS), order=50)

@@ -12,6 +12,10 @@ Lines that carry ``expected_pct`` and ``actual_pct`` are drawn week by week by
 
 This module also tells the weekly *update* about staff notes: a shared note whose
 reality is worse than expected is bad news (kind ``expectation_slip``).
+
+Both the note and the update say how this month's waiting was split (kind ``waiting_month``,
+principle 10): the days the project's deliverables and asset requests waited on the agency
+and on the client, from :func:`portal.waiting.month_splits`.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from portal.models import (
     UpdateStatus,
     Visibility,
 )
+from portal.timeutil import zone_named
 from portal.urls import portal_path
+from portal.waiting import month_splits
 from portal.weekly.facts import Fact
 from portal.weekly.slots import late_after
 
@@ -44,6 +50,7 @@ SENTENCE_KINDS = frozenset(
         "weekly_update_on_time",
         "client_acknowledgements",
         "staff_notes_summary",
+        "waiting_month",
     }
 )
 
@@ -112,6 +119,20 @@ def staff_notes(project: Project, period_start: datetime, period_end: datetime, 
     }
     link = portal_path("expectations.index", project_id=project.id)
     return [Fact("staff_notes_summary", "bad" if params["worse"] else "progress", params, link)]
+
+
+def waiting_this_month(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+    """Say how many days this month waited on the agency and on the client, as of the end of the week (six queries).
+
+    The month is the project's calendar month in its own zone, up to the end of the period
+    (a week caught up late says what was true at its end); nothing is said before a day waited.
+    """
+    as_of = min(now, period_end)
+    waited = month_splits([project], as_of)[project.id]
+    if waited.is_empty:
+        return []
+    params: dict[str, object] = {**waited.to_params(), "month": as_of.astimezone(zone_named(project.timezone)).strftime("%Y-%m")}
+    return [Fact("waiting_month", "note", params)]
 
 
 # --- What staff notes add to the weekly update ------------------------------------------

@@ -26,6 +26,7 @@ from portal.projects import queries, service
 from portal.projects.forms import RULE_LABELS, STATUS_LABELS, WEEKDAYS, AddMemberForm, ProjectForm
 from portal.sections import project_sections
 from portal.timeutil import utcnow
+from portal.waiting import month_splits
 from portal.web import committing, require_button_form
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -65,6 +66,7 @@ def _show_page(project: Project, member_form: AddMemberForm | None = None, statu
     if before is not None and before <= 0:
         before = None  # not an event id: show the newest page
     timeline = queries.project_timeline(current_user, project, request.args.get("kind", ""), before)
+    now = utcnow()
     return (
         render_template(
             "projects/show.html",
@@ -76,7 +78,8 @@ def _show_page(project: Project, member_form: AddMemberForm | None = None, statu
             rule_labels=RULE_LABELS,
             weekdays=dict(WEEKDAYS),
             sections=project_sections.render(current_user, project),
-            health=health_for([project], utcnow())[project.id],
+            health=health_for([project], now)[project.id],
+            waiting=month_splits([project], now)[project.id],
             timeline=timeline,
             timeline_kinds=queries.timeline_filters(),
             verb_labels=verb_labels(),
