@@ -51,13 +51,13 @@ from sqlalchemy import func, select
 
 from portal.config import ConfigError
 from portal.extensions import db
-from portal.goals.progress import ProgressStatus, statuses_for_projects
+from portal.goals.progress import ProgressStatus
+from portal.goals.stored import statuses as stored_statuses
 from portal.models import (
     AssetRequest,
     AssetRequestStatus,
     Deliverable,
     DeliverableStatus,
-    GoalState,
     Project,
     ProjectStatus,
     Update,
@@ -237,7 +237,7 @@ def health_for(projects: Sequence[Project], now: datetime, *, rules: Rules | Non
 
     # Each goal is measured on its own project's day, from plain rows (no ORM objects: an admin's
     # dashboard reads thousands of goals).
-    for goal in statuses_for_projects(ids, todays, states=(GoalState.AGREED,)):
+    for goal in stored_statuses(ids, todays):
         signals[goal.project_id].goal_statuses.append(goal.status)
 
     late_deliverables = db.session.execute(

@@ -73,6 +73,17 @@ def dispatch_weekly_updates() -> None:
             )
 
 
+def refresh_goal_progress() -> None:
+    """Store the status of the agreed goals that are not fresh (after a check-in, or a project's new day)."""
+    from portal.goals.stored import refresh
+    from portal.timeutil import utcnow
+
+    with _app().app_context():
+        stored = refresh(utcnow())
+        if stored:
+            log.info("goal progress: %s statuses stored", stored)
+
+
 def sweep_storage() -> None:
     """Delete the temporary parts of uploads a killed process left behind (local storage)."""
     from portal.storage import storage_for
@@ -104,6 +115,8 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="dispatch_weekly_updates",
         **JOB_DEFAULTS,
     )
+    # Dashboards read the stored statuses; what is not fresh they compute, so this only keeps them cheap.
+    scheduler.add_job(refresh_goal_progress, "interval", minutes=10, id="refresh_goal_progress", **JOB_DEFAULTS)
     # Uploads in flight are at most hours old; parts older than a day belong to no one.
     scheduler.add_job(sweep_storage, "cron", hour=3, minute=30, id="sweep_storage", **JOB_DEFAULTS)
     return scheduler

@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     """Add the goal pages, the project page's Goals block, the weekly facts and the home items."""
     from portal.activity import TimelineKind, timeline_kinds
     from portal.attention import ClientKind, StaffKind, client_attention, deadline_sources, staff_attention
-    from portal.goals import attention, views, weekly
+    from portal.goals import attention, stored, views, weekly
     from portal.goals.forms import MEASURE_LABELS, OUTCOME_LABELS
     from portal.goals.progress import Thresholds
     from portal.goals.units import UNIT_LABELS
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     from portal.weekly.facts import FactSentences, expectation_facts, fact_sentences, weekly_facts
 
     Thresholds.from_config(app.config)  # refuse to start with thresholds that make no sense (ConfigError)
+    stored.init_app()  # a goal's stored progress is cleared by whatever changes it
     app.register_blueprint(views.bp)
     app.jinja_env.globals["goal_labels"] = {"unit": UNIT_LABELS, "measure": MEASURE_LABELS, "outcome": OUTCOME_LABELS}
     project_sections.add(app, "goals", Section("goals/_project_section.html", views.project_goals), order=10)

@@ -11,7 +11,8 @@ from sqlalchemy import Label, and_, exists, or_, select
 
 from portal.attention import ClientItem, ClientScope, Deadline, Group, Item, StaffScope
 from portal.extensions import db
-from portal.goals.progress import ProgressStatus, statuses_for_projects
+from portal.goals import stored
+from portal.goals.progress import ProgressStatus
 from portal.goals.queries import awaiting_signature
 from portal.models import (
     AssumptionStatus,
@@ -110,8 +111,8 @@ def off_track(scope: StaffScope) -> Group:
     kind = "goal_off_track"
     off = [
         (goal, goal.title)
-        for goal in statuses_for_projects(scope.projects, scope.todays, states=(GoalState.AGREED,))
-        if goal.status is ProgressStatus.OFF_TRACK and goal.title is not None
+        for goal in stored.statuses(scope.projects, scope.todays, only=ProgressStatus.OFF_TRACK)
+        if goal.title is not None
     ]
     off.sort(key=lambda pair: (-(pair[0].behind_percent or 0), pair[0].goal_id))
     items = []

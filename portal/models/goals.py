@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -105,6 +106,7 @@ class Goal(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("current_number >= 1", name="current_number_positive"),
         CheckConstraint("agreed_number IS NULL OR agreed_number <= current_number", name="agreed_not_after_current"),
+        Index("ix_goals_progress", "project_id", "progress_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +117,14 @@ class Goal(TimestampMixin, Model):
     agreed_number: Mapped[int | None] = mapped_column(Integer)  # the revision in force, once agreed
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)  # optimistic lock
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The stored progress (portal.goals.stored): the status of an agreed goal on its project's
+    # day ``progress_on``, kept so dashboards over thousands of goals read it instead of
+    # computing it. A check-in, an agreement or a state change clears ``progress_on``; the
+    # readers compute what is not fresh, and the scheduler stores it again.
+    progress_status: Mapped[str | None] = mapped_column(String(20))
+    progress_behind: Mapped[Decimal | None] = mapped_column(Numeric(16, 6))
+    progress_on: Mapped[date | None] = mapped_column(Date)
+    progress_measured_on: Mapped[date | None] = mapped_column(Date)
 
     project: Mapped[Project] = relationship()
     created_by: Mapped[User | None] = relationship()
