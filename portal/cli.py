@@ -18,21 +18,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def needs_database(command: F) -> F:
-    """Stop a command with one clear line when the database has no tables yet (before `db upgrade`)."""
+    """Stop a command with one clear line when the database is not migrated to the code's revision."""
 
     @functools.wraps(command)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy import inspect
-
-        from portal.extensions import db
-
-        if not inspect(db.engine).has_table("users"):
-            raise click.ClickException(
-                "the database has no tables yet: run `flask --app portal db upgrade` first (`make run` does it for you)"
-            )
+        check_database_is_migrated()
         return command(*args, **kwargs)
 
     return cast(F, checked)
+
+
+def check_database_is_migrated() -> None:
+    """Raise a one-line ClickException unless the database has the tables at the migrations' head.
+
+    A database made by ``db.create_all()`` (the test suite's) has no Alembic revision: it
+    has every table of the models, so it passes.
+    """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        if not inspect(connection).has_table("users"):
+            raise click.ClickException("the database has no tables yet: run `flask --app portal db upgrade` first (`make run` does it for you)")
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return
+    migrate = current_app.extensions["migrate"]
+    heads = set(ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory)).get_heads())
+    if current != heads:
+        raise click.ClickException("the database is not at the code's revision: run `flask --app portal db upgrade` first (`make run` does it for you)")
 
 
 @portal_cli.command("scheduler")
@@ -129,12 +146,16 @@ def banner_command(url: str | None) -> None:
 
 
 @portal_cli.command("create-admin")
-@click.option("--email", prompt=True)
-@click.option("--name", prompt=True)
-@click.password_option()
+@click.option("--email")
+@click.option("--name")
+@click.option("--password", help="Asked for (hidden, twice) when not given.")
 @needs_database
-def create_admin_command(email: str, name: str, password: str) -> None:
+def create_admin_command(email: str | None, name: str | None, password: str | None) -> None:
     """Create an agency admin (for a fresh production database)."""
+    # Asked for here, after the database check: nobody types a password for a command that cannot run.
+    email = email or click.prompt("Email")
+    name = name or click.prompt("Name")
+    password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
     from portal.auth.passwords import hash_password
     from portal.auth.service import check_password_policy
     from portal.errors import DomainError

@@ -57,7 +57,7 @@ def invite():
         role = Role(form.role.data)
         # One of the checked choices, or none.
         client = next((c for c in clients if c.id == form.client_id.data), None)
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             user = auth_service.invite_user(
                 current_user,
                 email=form.email.data or "",
@@ -70,7 +70,7 @@ def invite():
         if saved.ok:
             flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-        if (done := once.already_done(form)) is not None:
+        if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
     return render_template("admin/invite.html", form=form), status

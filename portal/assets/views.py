@@ -118,7 +118,7 @@ def new_request(project_id: int):
     if (done := once.already_done(form)) is not None:
         return done
     if form.validate_on_submit():
-        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE, flash_errors=False) as saved:
             asset_request = service.create_request(
                 current_user,
                 project,
@@ -132,7 +132,7 @@ def new_request(project_id: int):
         if saved.ok:
             flash(_("The request is on the client's checklist, and they have been told."), "success")
             return redirect(url_for("assets.show_request", request_id=asset_request.id))
-        if (done := once.already_done(form)) is not None:
+        if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
     return render_template("assets/request_form.html", form=form, project=project, asset_request=None, kind_help=_kind_help()), status
@@ -224,16 +224,16 @@ def return_request(request_id: int):
 def _receive(project: Project, asset_request: AssetRequest | None):
     """Stream the uploaded files into storage, then record them in one transaction (or delete them again)."""
     kinds = asset_request.kinds if asset_request else ["any"]
+    back = url_for("assets.show_request", request_id=asset_request.id) if asset_request else url_for("assets.index", project_id=project.id)
     upload = accept_upload(
         UploadPolicy.for_app(current_app, extensions_for(kinds), prefix=service.STORAGE_PREFIX),
         lambda files: service.add_files(current_user, project, asset_request, files),
         check=lambda: service.check_upload_allowed(current_user, project, asset_request),
         conflict=CHANGED_MEANWHILE,
+        back=back,
     )
     if asset_request is not None:
-        back = url_for("assets.show_request", request_id=asset_request.id)
         return upload_answer(upload, back=back, download="assets.download", page=lambda status: _request_page(asset_request, status=status))
-    back = url_for("assets.index", project_id=project.id)
     return upload_answer(upload, back=back, download="assets.download", page=lambda status: _index_page(project, status=status))
 
 

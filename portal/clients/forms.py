@@ -1,7 +1,6 @@
 """Forms for client organisations and inviting their people."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -40,7 +39,7 @@ class ClientForm(OnceForm):
     )
 
 
-class InviteClientUserForm(FlaskForm):
+class InviteClientUserForm(OnceForm):
     """Invite a person of this client organisation."""
 
     name = StringField(_l("Name"), validators=[Length(max=120)])

@@ -52,13 +52,13 @@ def create():
     if (done := once.already_done(form)) is not None:
         return done
     if form.validate_on_submit():
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             client = service.create_client(current_user, _form_values(form))
             once.remember(form, url_for("clients.show", client_id=client.id))
         if saved.ok:
             flash(_("%(name)s was added. Invite its people next.", name=client.name), "success")
             return redirect(url_for("clients.show", client_id=client.id))
-        if (done := once.already_done(form)) is not None:
+        if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
     return render_template("clients/form.html", form=form, client=None), status
@@ -141,8 +141,10 @@ def invite(client_id: int):
     client = client_or_404(current_user, client_id)
     form = InviteClientUserForm()
     status = 422
+    if (done := once.already_done(form)) is not None:
+        return done
     if form.validate_on_submit():
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             user = auth_service.invite_user(
                 current_user,
                 email=form.email.data or "",
@@ -151,8 +153,11 @@ def invite(client_id: int):
                 client=client,
                 language=form.language.data,
             )
+            once.remember(form, url_for("clients.show", client_id=client.id))
         if saved.ok:
             flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
             return redirect(url_for("clients.show", client_id=client.id))
+        if (done := once.after_refusal(form, saved)) is not None:
+            return done
         status = saved.status
     return _show_page(client, form, status)

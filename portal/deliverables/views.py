@@ -106,7 +106,7 @@ def create(project_id: int):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            with committing(form, conflict=CHANGED_MEANWHILE) as saved:
+            with committing(form, conflict=CHANGED_MEANWHILE, flash_errors=False) as saved:
                 deliverable = service.create_deliverable(
                     current_user,
                     project,
@@ -119,7 +119,7 @@ def create(project_id: int):
             if saved.ok:
                 flash(_("The deliverable is added. Prepare its first version when it is ready."), "success")
                 return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
-            if (done := once.already_done(form)) is not None:
+            if (done := once.after_refusal(form, saved)) is not None:
                 return done
             status = saved.status
     return render_template("deliverables/form.html", form=form, project=project, deliverable=None), status
@@ -268,11 +268,13 @@ def comment(deliverable_id: int):
         return done
     status = 422
     if form.validate_on_submit():
-        with committing(form, conflict=CHANGED_MEANWHILE) as saved:
+        with committing(form, conflict=CHANGED_MEANWHILE, flash_errors=False) as saved:
             added = service.add_comment(current_user, deliverable, form.body.data or "")
             once.remember(form, url_for("deliverables.show", deliverable_id=deliverable.id, _anchor=f"comment-{added.id}"))
         if saved.ok:
             return redirect(url_for("deliverables.show", deliverable_id=deliverable.id, _anchor=f"comment-{added.id}"))
+        if (done := once.after_refusal(form, saved)) is not None:
+            return done
         status = saved.status
     return _show_page(deliverable, comment_form=form, status=status)
 
@@ -436,14 +438,15 @@ def _upload_failed(deliverable: Deliverable, status: int):
 def upload(deliverable_id: int):
     """Upload files to the version in preparation (streamed into storage, then recorded in one transaction)."""
     deliverable = managed_deliverable_or_404(current_user, deliverable_id)
+    back = url_for("deliverables.draft", deliverable_id=deliverable.id)
     outcome = accept_upload(
         UploadPolicy.for_app(current_app, extensions_for(UPLOAD_KINDS), prefix=service.STORAGE_PREFIX),
         # The draft is looked up again: the session was rolled back while the files streamed in.
         lambda files: service.add_files(current_user, service.check_upload_allowed(current_user, deliverable), files),
         check=lambda: service.check_upload_allowed(current_user, deliverable),
         conflict=CHANGED_MEANWHILE,
+        back=back,
     )
-    back = url_for("deliverables.draft", deliverable_id=deliverable.id)
     return upload_answer(outcome, back=back, download="deliverables.download", page=lambda status: _upload_failed(deliverable, status))
 
 

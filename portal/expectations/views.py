@@ -72,13 +72,13 @@ def create(project_id: int):
     if (done := once.already_done(form)) is not None:
         return done
     if form.validate_on_submit():
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             note = service.create_note(current_user, project, _values(form))
             once.remember(form, url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
         if saved.ok:
             flash(_("The note is added to the log."), "success")
             return redirect(url_for("expectations.index", project_id=project.id, _anchor=f"note-{note.id}"))
-        if (done := once.already_done(form)) is not None:
+        if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
     return render_template("expectations/form.html", project=project, form=form, note=None), status

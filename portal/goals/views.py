@@ -144,12 +144,12 @@ def create(project_id: int):
     if (done := once.already_done(form)) is not None:
         return done
     if form.validate_on_submit():
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             goal = service.propose_goal(current_user, project, form.terms())
             once.remember(form, url_for("goals.show", goal_id=goal.id))
         if saved.ok:
             return _to_goal(goal.id, _("Your proposal is sent. The goal is agreed once the other side signs it too."))
-        if (done := once.already_done(form)) is not None:
+        if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
     return render_template("goals/form.html", form=form, project=project, goal=None), status
@@ -301,6 +301,8 @@ def check_in(goal_id: int):
         )
         once.remember(form, url_for("goals.show", goal_id=goal_id))
     if not saved.ok:
+        if (twin := once.after_refusal(form, saved, show=False)) is not None:
+            return twin
         return _page(_goal(goal_id), refused=saved, check_in_form=form)
     return _to_goal(goal_id, _("The check-in is recorded."))
 
@@ -322,6 +324,8 @@ def comment(goal_id: int):
         service.add_comment(current_user, goal, form.body.data or "")
         once.remember(form, url_for("goals.show", goal_id=goal_id, _anchor="conversation"))
     if not saved.ok:
+        if (twin := once.after_refusal(form, saved, show=False)) is not None:
+            return twin
         return _page(_goal(goal_id), refused=saved, comment_form=form)
     return redirect(url_for("goals.show", goal_id=goal_id, _anchor="conversation"))
 

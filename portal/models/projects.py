@@ -74,8 +74,8 @@ class Project(TimestampMixin, Model):
 
     @property
     def gets_weekly_updates(self) -> bool:
-        """Tell whether weekly updates are (or will be) written: not once it is completed, on hold or archived."""
-        return self.status in (ProjectStatus.PLANNED, ProjectStatus.ACTIVE) and self.archived_at is None
+        """Tell whether weekly updates are (or will be) written: not once it (or its client) is completed, on hold or archived."""
+        return self.status in (ProjectStatus.PLANNED, ProjectStatus.ACTIVE) and self.archived_at is None and not self.client.is_archived
 
 
 class ProjectMember(TimestampMixin, Model):

@@ -12,13 +12,15 @@ class FormSubmission(TimestampMixin, Model):
     """A create form sent once by a user: its one-time key and where its result lives."""
 
     __tablename__ = "form_submissions"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    __table_args__ = (UniqueConstraint("user_id", "key", "fingerprint"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(64))
     result_url: Mapped[str] = mapped_column(String(500))
-    # created_at (TimestampMixin): keys older than a retention window are purged by the scheduler.
+    # A hash of what the form said: the same key with other values (Back, then an edit) is another submission.
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # created_at (TimestampMixin): a user's keys older than once.RETENTION go when they next send a form.
 
     def __repr__(self) -> str:
         return f"<FormSubmission {self.id} user={self.user_id} → {self.result_url}>"

@@ -120,13 +120,13 @@ def create():
     if form.validate_on_submit():
         client = _chosen(clients, form.client_id.data)
         manager = _chosen(managers, form.manager_id.data)
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             project = service.create_project(current_user, client, manager, _settings(form))
             once.remember(form, url_for("projects.show", project_id=project.id))
         if saved.ok:
             flash(_("%(name)s was created. Add the client's people to it.", name=project.name), "success")
             return redirect(url_for("projects.show", project_id=project.id))
-        if (done := once.already_done(form)) is not None:
+        if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
     return render_template("projects/form.html", form=form, project=None), status

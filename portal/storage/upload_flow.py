@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from portal import once
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.storage import storage_for
@@ -76,6 +77,7 @@ class Upload(Generic[T]):
 
     files: list[T] = field(default_factory=list)
     error: DomainError | None = None
+    repeat_of: str | None = None  # a repeated form: nothing stored again; where the first send landed
 
     @property
     def ok(self) -> bool:
@@ -119,6 +121,7 @@ def accept_upload(
     conflict: str | None = None,
     request_limit: int | None = None,
     too_large: Any = None,
+    back: str | None = None,
 ) -> Upload[T]:
     """Run the one upload flow: check, stream the files in, record them in one transaction, or say why not.
 
@@ -128,6 +131,10 @@ def accept_upload(
     rolled back while the body streamed) and returns them. ``conflict`` is the message for
     a race lost at commit time (409). A wrong CSRF token is raised as ``CSRFError`` unless
     the page's script sent the files: it gets a 400 refusal it can show.
+
+    ``back`` is the page a plain form post lands on: with it, the form's one-time key
+    (:mod:`portal.once`, with the files' hashes as what it said) makes a repeat (Back, then
+    Upload again) store nothing and land there.
     """
     if check is not None:
         try:
@@ -143,12 +150,23 @@ def accept_upload(
         if not wants_json():
             raise
         return Upload(error=UploadRejected(PAGE_EXPIRED, status=400))
+    submission = None
+    if back is not None and not wants_json():
+        said = sorted((received.stored.sha256, received.name) for received in batch.files)
+        submission = once.Submission.of(batch.fields.get("submission_key"), said)
+        if submission is not None and (earlier := submission.earlier()) is not None:
+            batch.discard()
+            return Upload(repeat_of=earlier)
     files: list[T] = []
     # committing() turns refusals into an outcome; any other error (a 500) deletes the stored objects on its way out.
     with batch.discard_on_error(), committing(conflict=conflict, flash_errors=False) as saved:
         files = list(record(batch.files))
+        if submission is not None and back is not None:
+            submission.remember(back)
     if not saved.ok:
         batch.discard()
+        if submission is not None and (earlier := submission.earlier()) is not None:
+            return Upload(repeat_of=earlier)  # a twin sent at the same moment won the key
         return Upload(error=saved.error)
     return Upload(files=files)
 
@@ -158,6 +176,8 @@ def upload_answer(upload: Upload[R], *, back: str, download: str, page: Callable
 
     ``download`` is the endpoint of a recorded file's download (it takes ``file_id``).
     """
+    if upload.repeat_of is not None:
+        return once.repeated(upload.repeat_of)
     if upload.error is not None:
         if wants_json():
             return jsonify(error=str(upload.error.message)), upload.status

