@@ -69,7 +69,16 @@ def _text(head: bytes) -> bool:
 
 
 def _svg(head: bytes) -> bool:
-    """An SVG document (XML text with an ``<svg`` element near the start)."""
+    """An SVG document (XML text with an ``<svg`` element near the start), in UTF-8 or in UTF-16 with its byte order mark.
+
+    UTF-16 is decoded here as the SVG check's parser reads it (expat follows the BOM); without
+    a BOM, its NUL bytes refuse it, as they do any other encoding (UTF-32…).
+    """
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            units = head[len(bom) : len(head) - (len(head) - len(bom)) % 2]  # the head may end inside a character
+            head = units.decode(encoding, "replace").encode()
+            break
     if any(byte < 0x20 and byte not in _ALLOWED_CONTROL for byte in head):
         return False
     text = _strip_bom(head).lstrip().lower()

@@ -182,6 +182,33 @@ def test_svg_is_accepted_but_never_previewed(app, client_web, logo):
     assert svg.thumbnail_key is None and svg.content_type == "image/svg+xml"
 
 
+ILLUSTRATOR_SVG = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    b' xmlns:i="http://ns.adobe.com/AdobeIllustrator/10.0/" width="10" height="10"><switch>'
+    b'<foreignObject requiredExtensions="http://ns.adobe.com/AdobeIllustrator/10.0/" x="0" y="0" width="1" height="1">'
+    b'<i:pgfRef xlink:href="#adobe_illustrator_pgf"></i:pgfRef></foreignObject><g i:extraneous="self"><rect width="10" height="10"/></g>'
+    b'</switch><i:pgf id="adobe_illustrator_pgf"><![CDATA[eJzsvWmTHMlxIPp9f0V+]]></i:pgf></svg>'
+)
+FONT_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><style>@font-face{font-family:Inter;'
+    b"src:url(data:font/woff2;base64," + b"d09GMgABAAAAA" * 20_000 + b") format('woff2')}text{font-family:Inter}</style>"
+    b'<text aria-label="javascript: the guide" y="9">Merhaba</text><a href=""><rect width="1" height="1"/></a></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [ILLUSTRATOR_SVG, FONT_SVG, b"\xff\xfe" + PLAIN_SVG.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16-le")],
+    ids=["Illustrator placeholder", "embedded font", "UTF-16"],
+)
+def test_svg_exports_from_design_tools_are_accepted(app, client_web, logo, content):
+    """Illustrator's private-data placeholder, an embedded font over the 16 KB head, a UTF-16 file: ordinary exports pass."""
+    response = upload(client_web, f"/assets/requests/{logo.id}/files", (content, "logo.svg"))
+    assert response.status_code == 302
+    svg = db.session.scalars(select(AssetFile)).one()
+    assert svg.content_type == "image/svg+xml" and svg.size == len(content)
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -191,8 +218,24 @@ def test_svg_is_accepted_but_never_previewed(app, client_web, logo):
         b'<svg xmlns="http://www.w3.org/2000/svg"><image href="https://tracker.example/p.png" width="1" height="1"/></svg>',
         # The script after the first 16 KB that the magic-byte check reads: the whole file is checked.
         b'<svg xmlns="http://www.w3.org/2000/svg"><!--' + b"x" * 40_000 + b"--><script>alert(1)</script></svg>",
+        b'<?xml version="1.0"?><svg width="10" height="10"><rect width="10" height="10"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><h:div xmlns:h="http://www.w3.org/1999/xhtml">x</h:div></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="background:image-set(\'https://tracker.example/p.png\' 1x)"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><style>@font-face{src:url(data:font/woff2;base64,AAAA),url(https://tracker.example/f)}</style></svg>',
+        ("\ufeff" + '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>').encode("utf-16-be"),
     ],
-    ids=["script", "event attribute", "javascript link", "external image", "script after the head"],
+    ids=[
+        "script",
+        "event attribute",
+        "javascript link",
+        "external image",
+        "script after the head",
+        "no SVG namespace",
+        "XHTML",
+        "image-set",
+        "font then remote",
+        "UTF-16 script",
+    ],
 )
 def test_svg_with_script_or_outside_references_is_refused(app, client_web, logo, content):
     """An SVG that could run script or fetch another site is refused with a clear message, and nothing is kept."""
@@ -231,9 +274,13 @@ def test_an_interrupted_upload_leaves_no_row_and_no_file(app, client_web, logo):
     token = client_web.csrf_token()
     boundary = "----rapport-test"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n"
-    ).encode() + png_bytes() + b"\x00" * 2_000_000  # the closing boundary never arrives
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="logo.png"\r\nContent-Type: image/png\r\n\r\n'
+        ).encode()
+        + png_bytes()
+        + b"\x00" * 2_000_000
+    )  # the closing boundary never arrives
     response = client_web.request(
         "POST",
         f"/assets/requests/{logo.id}/files",
@@ -267,11 +314,7 @@ def test_a_request_cancelled_during_the_upload_deletes_the_stored_file(app, clie
     def cancel_meanwhile(*args, **kwargs):
         batch = real(*args, **kwargs)
         with db.engine.begin() as conn:  # another request, committed while this one was uploading
-            conn.execute(
-                AssetRequest.__table__.update()
-                .where(AssetRequest.id == logo.id)
-                .values(status="cancelled", row_version=AssetRequest.row_version + 1)
-            )
+            conn.execute(AssetRequest.__table__.update().where(AssetRequest.id == logo.id).values(status="cancelled", row_version=AssetRequest.row_version + 1))
         return batch
 
     monkeypatch.setattr(upload_flow, "receive_upload", cancel_meanwhile)
