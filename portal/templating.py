@@ -24,7 +24,7 @@ from portal.goals.units import format_computed, format_measure, format_percentag
 from portal.markdown import render_markdown
 from portal.notify.sender import redact_links
 from portal.storage.downloads import human_size
-from portal.timeutil import utcnow
+from portal.timeutil import utcnow, zone_named
 from portal.weekly.facts import group_facts, is_portal_path, is_quiet, sentences_for
 
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe"}
@@ -129,13 +129,13 @@ def duration_since(value: datetime | None, now: datetime | None = None) -> Marku
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, words)  # format() escapes each value
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """Render ``value`` in the user's zone and language."""
+def local_datetime(value: datetime | None, fmt: str = "medium", zone: str | None = None) -> str:
+    """Render ``value`` in the user's zone and language (or in the zone called ``zone``: a client's time now)."""
     if not value:
         return ""
     if value.tzinfo is None:  # as Flask-Babel reads a naive datetime: UTC
         value = value.replace(tzinfo=UTC)
-    return _datetime_text(value, fmt, get_locale(), get_timezone())
+    return _datetime_text(value, fmt, get_locale(), zone_named(zone) if zone else get_timezone())
 
 
 def local_date(value: date | None, fmt: str = "medium") -> str:

@@ -21,6 +21,7 @@ from portal.access import (
 )
 from portal.assets import queries, service
 from portal.assets.forms import AssetRequestForm, ReturnForm
+from portal.clients.queries import staff_profile
 from portal.extensions import csrf
 from portal.forms import EmptyForm
 from portal.models import AssetRequest, Project, User
@@ -81,6 +82,19 @@ def _request_page(asset_request: AssetRequest, return_form: ReturnForm | None = 
     )
 
 
+def _request_form_page(form: AssetRequestForm, project: Project, asset_request: AssetRequest | None, status: int):
+    """Render the request form (new or edit) with the client's profile beside it for staff."""
+    page = render_template(
+        "assets/request_form.html",
+        form=form,
+        project=project,
+        asset_request=asset_request,
+        kind_help=_kind_help(),
+        client_profile=staff_profile(current_user, project.client),
+    )
+    return page, status
+
+
 def _index_page(project: Project, status: int = 200):
     """Render a project's requests (the checklist) and its general files."""
     page = queries.assets_page(project)
@@ -135,7 +149,7 @@ def new_request(project_id: int):
         if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
-    return render_template("assets/request_form.html", form=form, project=project, asset_request=None, kind_help=_kind_help()), status
+    return _request_form_page(form, project, None, status)
 
 
 @bp.route("/assets/requests/<int:request_id>")
@@ -165,12 +179,7 @@ def edit_request(request_id: int):
     elif not asset_request.accepts_files:
         flash(_("This request is closed and can no longer be changed."), "info")
         return redirect(url_for("assets.show_request", request_id=asset_request.id))
-    return (
-        render_template(
-            "assets/request_form.html", form=form, project=asset_request.project, asset_request=asset_request, kind_help=_kind_help()
-        ),
-        status,
-    )
+    return _request_form_page(form, asset_request.project, asset_request, status)
 
 
 @bp.route("/assets/requests/<int:request_id>/cancel", methods=["POST"])

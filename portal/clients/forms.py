@@ -1,11 +1,17 @@
 """Forms for client organisations and inviting their people."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal.forms import TimezoneField, language_choices
-from portal.models import PreferredChannel
+from portal.ids import MAX_INT
+from portal.models import PreferredChannel, User
 from portal.once import OnceForm
 
 CHANNEL_LABELS = {
@@ -15,10 +21,46 @@ CHANNEL_LABELS = {
 }
 
 
+NOT_THEIR_PERSON = _l("Choose decision makers among this client's own people.")
+
+
+class PeopleField(SelectMultipleField):
+    """Ticked people, by user id: an id that is no number, out of range or not offered is a form error, never a query."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, coerce=int, choices=[], **kwargs)
+        self.offered: set[int] = set()
+        self.garbled = False
+
+    def offer(self, people: Sequence[User]) -> None:
+        """Offer ``people`` (the only ids the field accepts)."""
+        self.choices = [(person.id, person.display_name) for person in people]
+        self.offered = {person.id for person in people}
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        # Keep the ids that can be ids (a refused form comes back with them still ticked); the rest refuse it.
+        self.data = []
+        self.garbled = False
+        for raw in valuelist:
+            try:
+                value = int(raw)
+            except (TypeError, ValueError):
+                value = 0
+            if 0 < value <= MAX_INT:
+                self.data.append(value)
+            else:
+                self.garbled = True
+
+    def pre_validate(self, form: Any) -> None:
+        if self.garbled or any(value not in self.offered for value in self.data or []):
+            raise ValidationError(NOT_THEIR_PERSON)
+
+
 class ClientForm(OnceForm):
-    """A client organisation and its profile."""
+    """A client organisation and its profile; ``people`` are the ones who can be marked decision makers."""
 
     name = StringField(_l("Organisation name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=160)])
+    decision_maker_ids = PeopleField(_l("Decision makers with an account"))
     decision_makers = TextAreaField(
         _l("Decision makers"),
         validators=[Length(max=4000)],
@@ -37,6 +79,10 @@ class ClientForm(OnceForm):
     internal_notes = TextAreaField(
         _l("Internal notes"), validators=[Length(max=8000)], description=_l("Only agency staff ever see these.")
     )
+
+    def __init__(self, *args: Any, people: Sequence[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision_maker_ids.offer(people)
 
 
 class InviteClientUserForm(OnceForm):

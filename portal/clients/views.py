@@ -61,7 +61,7 @@ def create():
         if (done := once.after_refusal(form, saved)) is not None:
             return done
         status = saved.status
-    return render_template("clients/form.html", form=form, client=None), status
+    return render_template("clients/form.html", form=form, client=None, people=[]), status
 
 
 def _show_page(client: Client, invite_form: InviteClientUserForm, status: int = 200):
@@ -72,6 +72,7 @@ def _show_page(client: Client, invite_form: InviteClientUserForm, status: int = 
         client=client,
         people=listed.people,
         projects=listed.projects,
+        decision_makers=listed.decision_makers,
         invite_form=invite_form,
         action_form=EmptyForm(),
         channel_labels=CHANNEL_LABELS,
@@ -92,18 +93,20 @@ def show(client_id: int):
 def edit(client_id: int):
     """Edit a client's profile (staff keep it current: principle 8)."""
     client = client_or_404(current_user, client_id)
-    form = ClientForm(obj=client)
+    people = queries.active_people(client)
+    linked = [person.id for person in queries.decision_makers(client)]
+    form = ClientForm(obj=client, people=people, decision_maker_ids=linked)
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.preferred_channel.data = client.preferred_channel.value
     if form.validate_on_submit():
         with committing(form) as saved:
-            service.update_client(current_user, client, _form_values(form))
+            service.update_client(current_user, client, _form_values(form), decision_maker_ids=form.decision_maker_ids.data or [])
         if saved.ok:
             flash(_("The profile is saved."), "success")
             return redirect(url_for("clients.show", client_id=client.id))
         status = saved.status
-    return render_template("clients/form.html", form=form, client=client), status
+    return render_template("clients/form.html", form=form, client=client, people=people), status
 
 
 @bp.route("/<int:client_id>/archive", methods=["POST"])

@@ -30,6 +30,7 @@ from portal.access import (
     staff_required,
     visible_projects,
 )
+from portal.clients.queries import staff_profile
 from portal.deliverables import queries, review, service
 from portal.deliverables.forms import ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
 from portal.deliverables.links import links_text
@@ -165,6 +166,7 @@ def _show_page(
     manage = can_manage_project(current_user, project)
     page = queries.review_page(deliverable)
     draft = queries.draft_of(deliverable) if manage else None
+    responding = manage and deliverable.status is DeliverableStatus.CHANGES_REQUESTED
     return (
         render_template(
             "deliverables/show.html",
@@ -186,6 +188,8 @@ def _show_page(
             changes_form=changes_form or RequestChangesForm(prefix="changes"),
             comment_form=comment_form or CommentForm(prefix="comment"),
             reopen_form=reopen_form or ReopenForm(prefix="reopen"),
+            # Answering a request for changes is writing to the client: their profile is at hand (staff only).
+            client_profile=staff_profile(current_user, project.client) if responding else None,
         ),
         status,
     )
@@ -316,6 +320,7 @@ def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: Versi
             over=review.past_included_rounds(deliverable, round_),
             approver_count=len(review.approvers(deliverable.project)),
             upload=_upload_context(deliverable),
+            client_profile=staff_profile(current_user, deliverable.project.client),
         ),
         status,
     )

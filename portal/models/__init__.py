@@ -2,7 +2,7 @@
 
 from portal.models.activity import ActivityEvent
 from portal.models.assets import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, ReviewDecision, ReviewState
-from portal.models.clients import Client, PreferredChannel
+from portal.models.clients import Client, ClientDecisionMaker, PreferredChannel
 from portal.models.deliverables import (
     Decision,
     DecisionOutcome,
@@ -59,6 +59,7 @@ __all__ = [
     "AssetReview",
     "AssumptionStatus",
     "Client",
+    "ClientDecisionMaker",
     "CloseOutcome",
     "ClosureStatus",
     "Decision",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Model, TimestampMixin, enum_column
@@ -44,6 +44,8 @@ class Client(TimestampMixin, Model):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     users: Mapped[list[User]] = relationship(back_populates="client")
+    # The people with an account who decide; ``decision_makers`` above keeps the others in words.
+    decision_maker_links: Mapped[list[ClientDecisionMaker]] = relationship(back_populates="client", cascade="all, delete-orphan", passive_deletes=True)
     projects: Mapped[list[Project]] = relationship(back_populates="client")
 
     def __repr__(self) -> str:
@@ -53,3 +55,20 @@ class Client(TimestampMixin, Model):
     def is_archived(self) -> bool:
         """Tell whether the client was archived."""
         return self.archived_at is not None
+
+
+class ClientDecisionMaker(TimestampMixin, Model):
+    """One of a client's own users marked as a decision maker of the organisation."""
+
+    __tablename__ = "client_decision_makers"
+    __table_args__ = (UniqueConstraint("client_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    client: Mapped[Client] = relationship(back_populates="decision_maker_links")
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ClientDecisionMaker client={self.client_id} user={self.user_id}>"

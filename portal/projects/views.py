@@ -17,7 +17,7 @@ from portal.access import (
     staff_required,
 )
 from portal.activity import verb_labels
-from portal.clients.queries import active_clients
+from portal.clients.queries import active_clients, staff_profile
 from portal.forms import EmptyForm
 from portal.health import health_for
 from portal.ids import query_int
@@ -83,6 +83,7 @@ def _show_page(project: Project, member_form: AddMemberForm | None = None, statu
             timeline=timeline,
             timeline_kinds=queries.timeline_filters(),
             verb_labels=verb_labels(),
+            client_profile=staff_profile(current_user, project.client),
         ),
         status,
     )

@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.models import (
     ApprovalRule,
     Client,
+    ClientDecisionMaker,
     EmailStatus,
     OutboxEmail,
     PreferredChannel,
@@ -46,6 +47,7 @@ class ClientSpec(TypedDict):
     sensitivities: str
     internal_notes: str
     people: list[tuple[str, str, bool]]  # name, email, is an approver
+    deciders: list[str]  # the emails of the people above linked as decision makers (the text names the rest)
     manager: str  # the account manager's email
     projects: list[tuple[str, str, ProjectStatus, int, int]]  # name, description, status, start and end in days from today
 
@@ -66,6 +68,7 @@ CLIENTS: list[ClientSpec] = [
         "sensitivities": "Geçen yılki ajansla yaşanan gecikme nedeniyle teslim tarihleri konusunda hassaslar.",
         "internal_notes": "Bütçe onayı çeyrek başlarında. Cuma öğleden sonra toplantı istemiyorlar.",
         "people": [("Ayşe Kaya", "ayse@anadolukahve.example", True), ("Mert Şahin", "mert@anadolukahve.example", False)],
+        "deciders": ["ayse@anadolukahve.example"],
         "manager": "can@studio-meridyen.example",
         "projects": [
             ("E-ticaret sitesi yenileme", "Shopify'dan özel mağazaya geçiş, abonelik paketleri ve yeni ödeme akışı.", ProjectStatus.ACTIVE, -60, 90),
@@ -82,6 +85,7 @@ CLIENTS: list[ClientSpec] = [
         "sensitivities": "Strict brand guidelines; legal must review any claim about sustainability.",
         "internal_notes": "Renewal conversation due in March. Tom prefers short written updates.",
         "people": [("Tom Barker", "tom@northwind.example", True), ("Priya Nair", "priya@northwind.example", True)],
+        "deciders": ["tom@northwind.example", "priya@northwind.example"],
         "manager": "sarah@studio-meridyen.example",
         "projects": [
             ("Spring catalogue microsite", "An interactive catalogue for the spring range with a store locator.", ProjectStatus.ACTIVE, -30, 45),
@@ -97,6 +101,7 @@ CLIENTS: list[ClientSpec] = [
         "sensitivities": "Portfolyo görsellerinin telif hakları konusunda dikkatli olunmalı.",
         "internal_notes": "",
         "people": [("Deniz Aksoy", "deniz@lalemimarlik.example", True)],
+        "deciders": ["deniz@lalemimarlik.example"],
         "manager": "can@studio-meridyen.example",
         "projects": [
             ("Portfolyo sitesi", "Projelerin filtrelenebildiği, iki dilli portfolyo sitesi.", ProjectStatus.ACTIVE, -21, 50),
@@ -211,6 +216,8 @@ def _load_agency(clock: SeedClock) -> dict[str, Project]:
                 )
                 db.session.add(user)
                 people.append((user, approver))
+                if email in spec["deciders"]:
+                    db.session.add(ClientDecisionMaker(client=client, user=user))
         for index, (title, description, status, start, end) in enumerate(spec["projects"]):
             # A project is set up a few days before it starts (at the latest, a few days ago).
             created = clock.ago(max(-start + 3, 5 + index), 7, 30)

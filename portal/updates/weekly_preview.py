@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import managed_project_or_404, staff_required
+from portal.clients.queries import staff_profile
 from portal.models import Project
 from portal.timeutil import utcnow
 from portal.updates import service
@@ -26,7 +27,8 @@ def _weekly_page(project: Project, form: WeeklyNoteForm | None = None, status: i
             note_id=note.id if note else None,
             version=note.version if note else None,
         )
-    return render_template("updates/weekly.html", project=project, preview=preview, form=form), status
+    profile = staff_profile(current_user, project.client)
+    return render_template("updates/weekly.html", project=project, preview=preview, form=form, client_profile=profile), status
 
 
 @bp.route("/weekly")

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal import once
 from portal.access import managed_project_or_404, staff_required, update_or_404
+from portal.clients.queries import staff_profile
 from portal.extensions import csrf
 from portal.models import Project, Update
 from portal.storage import delete_quietly
@@ -44,6 +45,7 @@ def _form_page(project: Project, form: UpdateForm, update: Update | None, status
             update=update,
             attachments=list(update.attachments) if update is not None else [],
             upload=help_,
+            client_profile=staff_profile(current_user, project.client),
         ),
         status,
     )
