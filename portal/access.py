@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import (
@@ -65,8 +66,14 @@ def visible_clients(user: User) -> Select[Client]:
 
 
 def project_or_404(user: User, project_id: int, *, include_archived: bool = True) -> Project:
-    """Return the project if ``user`` may see it, else abort with 404."""
-    project = db.session.scalar(visible_projects(user, include_archived=include_archived).where(Project.id == project_id))
+    """Return the project if ``user`` may see it, else abort with 404.
+
+    Its manager and its members (with their users) come in the same query: every project
+    page shows them or checks access with them.
+    """
+    query = visible_projects(user, include_archived=include_archived).where(Project.id == project_id)
+    query = query.options(joinedload(Project.manager), joinedload(Project.members).joinedload(ProjectMember.user))
+    project = db.session.execute(query).unique().scalar_one_or_none()
     if project is None:
         abort(404)
     return project

@@ -77,6 +77,16 @@ def send_outbox_command() -> None:
     click.echo(f"{report.sent} sent, {report.failed} failed, {report.dead} dead")
 
 
+@portal_cli.command("refresh-goal-progress")
+@needs_database
+def refresh_goal_progress_command() -> None:
+    """Store each agreed goal's status for its project's today (what the scheduler does every few minutes)."""
+    from portal.goals import stored
+    from portal.timeutil import utcnow
+
+    click.echo(f"{stored.refresh(utcnow())} goal statuses stored")
+
+
 @portal_cli.command("send-asset-reminders")
 @needs_database
 def send_asset_reminders_command() -> None:

@@ -47,7 +47,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, Date, cast, func, null, select, union_all
 
 from portal.config import ConfigError
 from portal.extensions import db
@@ -63,7 +63,7 @@ from portal.models import (
     Update,
     UpdateStatus,
 )
-from portal.timeutil import local_today
+from portal.timeutil import UTCDateTime, local_today
 
 SILENCE_DAYS = 7  # no published update for this many days: at risk
 OVERDUE_OFF_TRACK_COUNT = 3  # this many overdue items: off track
@@ -226,7 +226,7 @@ def judge(project: Project, signals: _Signals, today: date, now: datetime, rules
 
 
 def health_for(projects: Sequence[Project], now: datetime, *, rules: Rules | None = None) -> dict[int, Health]:
-    """Return the health of every project, keyed by project id, in at most six queries however many there are."""
+    """Return the health of every project, keyed by project id, in at most four queries however many there are."""
     if not projects:
         return {}
     rules = rules or Rules.from_config()
@@ -240,31 +240,30 @@ def health_for(projects: Sequence[Project], now: datetime, *, rules: Rules | Non
     for goal in stored_statuses(ids, todays):
         signals[goal.project_id].goal_statuses.append(goal.status)
 
-    late_deliverables = db.session.execute(
-        select(Deliverable.project_id, Deliverable.due_date).where(
+    # One statement, one round trip: the overdue deliverables and requests (a due date each)
+    # and each project's latest published update (a time).
+    no_time = cast(null(), UTCDateTime())  # typed: PostgreSQL must match the branches' column types
+    signal_rows: CompoundSelect[Any] = union_all(
+        select(Deliverable.project_id.label("project_id"), Deliverable.due_date.label("due"), no_time.label("published_at")).where(
             Deliverable.project_id.in_(ids),
             Deliverable.status != DeliverableStatus.APPROVED,
             Deliverable.due_date < latest_today,
-        )
-    ).all()
-    late_requests = db.session.execute(
-        select(AssetRequest.project_id, AssetRequest.due_date).where(
+        ),
+        select(AssetRequest.project_id, AssetRequest.due_date, no_time).where(
             AssetRequest.project_id.in_(ids),
             AssetRequest.status.in_(_WAITING_ON_CLIENT),
             AssetRequest.due_date < latest_today,
-        )
-    ).all()
-    for project_id, due in [*late_deliverables, *late_requests]:
-        # ``due < latest_today`` above already left out undated rows; the check tells the type checker.
-        if due is not None and due < todays[project_id]:
-            signals[project_id].overdue_since.append(due)
-
-    for project_id, published_at in db.session.execute(
-        select(Update.project_id, func.max(Update.published_at))
+        ),
+        select(Update.project_id, cast(null(), Date()), func.max(Update.published_at))
         .where(Update.project_id.in_(ids), Update.status == UpdateStatus.PUBLISHED)
-        .group_by(Update.project_id)
-    ):
-        signals[project_id].last_update_at = _aware(published_at)
+        .group_by(Update.project_id),
+    )
+    for row in db.session.execute(signal_rows):
+        if row.published_at is not None:
+            signals[row.project_id].last_update_at = _aware(row.published_at)
+        # ``due < latest_today`` above already left out undated rows; the check tells the type checker.
+        elif row.due is not None and row.due < todays[row.project_id]:
+            signals[row.project_id].overdue_since.append(row.due)
 
     return {p.id: judge(p, signals[p.id], todays[p.id], now, rules) for p in projects}
 

@@ -10,8 +10,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, Integer, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -171,23 +172,31 @@ def request_turns(asset_request: AssetRequest, first_uploads: Mapping[int, datet
 
 
 def turn_times(request_ids: Sequence[int]) -> tuple[dict[int, dict[int, datetime]], dict[int, dict[int, datetime]]]:
-    """Return, per request and version, the first upload and the review (two queries)."""
+    """Return, per request and version, the first upload and the review (one query: the two kinds of row in one union)."""
     first_uploads: dict[int, dict[int, datetime]] = {}
     reviews: dict[int, dict[int, datetime]] = {}
     if not request_ids:
         return first_uploads, reviews
-    for request_id, version, at in db.session.execute(
-        select(AssetFile.request_id, AssetFile.version, func.min(AssetFile.created_at))
+    rows: CompoundSelect[Any] = union_all(
+        # The reviews first: the union's columns take their types (the time of a review, aware).
+        select(
+            AssetReview.request_id.label("request_id"),
+            AssetReview.version.label("version"),
+            AssetReview.created_at.label("at"),
+            literal_column("1", Integer).label("reviewed"),
+        ).where(AssetReview.request_id.in_(request_ids)),
+        select(AssetFile.request_id, AssetFile.version, func.min(AssetFile.created_at), literal_column("0", Integer))
         .where(AssetFile.request_id.in_(request_ids))
-        .group_by(AssetFile.request_id, AssetFile.version)
-    ):
+        .group_by(AssetFile.request_id, AssetFile.version),
+    )
+    for request_id, version, at, reviewed in db.session.execute(rows):
         # Only general files lack a request and a version, and the query leaves them out.
-        if request_id is not None and version is not None:
+        if request_id is None or version is None:
+            continue
+        if reviewed:
+            reviews.setdefault(request_id, {})[version] = _aware(at)
+        else:
             first_uploads.setdefault(request_id, {})[version] = _aware(at)
-    for request_id, version, at in db.session.execute(
-        select(AssetReview.request_id, AssetReview.version, AssetReview.created_at).where(AssetReview.request_id.in_(request_ids))
-    ):
-        reviews.setdefault(request_id, {})[version] = at
     return first_uploads, reviews
 
 

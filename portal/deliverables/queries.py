@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Integer, Select, and_, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.deliverables.review import ReviewState, approvers, past_included_rounds
@@ -25,7 +25,7 @@ from portal.models.deliverables import (
     DeliverableVersion,
     VersionStatus,
 )
-from portal.timeutil import project_today, utcnow
+from portal.timeutil import UTCDateTime, project_today, utcnow
 from portal.waiting import AGENCY, CLIENT, Interval
 
 RECENT_DECISIONS_DAYS = 14
@@ -226,10 +226,21 @@ def draft_files(draft: DeliverableVersion) -> list[DeliverableFile]:
 class Submitted(Protocol):
     """A submitted version, or a row selecting what waiting time needs of one."""
 
-    number: int
-    submitted_at: datetime | None
-    settled_at: datetime | None
-    status: VersionStatus
+    @property
+    def number(self) -> int:
+        """Return the version's number."""
+
+    @property
+    def submitted_at(self) -> datetime | None:
+        """Return when it was submitted (None: a draft)."""
+
+    @property
+    def settled_at(self) -> datetime | None:
+        """Return when it was approved, sent back or replaced."""
+
+    @property
+    def status(self) -> VersionStatus:
+        """Return the version's status."""
 
 
 def waiting_turns(created_at: datetime, versions: Iterable[Submitted], reopened: dict[int, list[datetime]]) -> list[Interval]:
@@ -260,37 +271,77 @@ def waiting_so_far(deliverable: Deliverable, page: ReviewPage) -> list[Interval]
     return waiting_turns(deliverable.created_at, page.versions, reopened)
 
 
+class _SentVersion(NamedTuple):
+    """What waiting time needs of a submitted version."""
+
+    number: int
+    submitted_at: datetime | None
+    settled_at: datetime | None
+    status: VersionStatus
+
+
+_CREATED, _SUBMITTED, _REOPENED = 0, 1, 2
+
+
 def waiting_intervals(project_ids: Sequence[int]) -> dict[int, list[list[Interval]]]:
-    """Return the turns of every deliverable of ``project_ids``, per project (three queries, however many deliverables)."""
+    """Return the turns of every deliverable of ``project_ids``, per project (one query, however many deliverables).
+
+    One statement, one round trip: each deliverable's creation, its submitted versions and
+    its reopenings, as rows of one shape (typed NULLs where a kind has no value).
+    """
     if not project_ids:
         return {}
-    deliverables = db.session.execute(
-        select(Deliverable.id, Deliverable.project_id, Deliverable.created_at).where(Deliverable.project_id.in_(project_ids))
-    ).all()
-    if not deliverables:
-        return {}
-    versions: dict[int, list[Any]] = defaultdict(list)
-    for row in db.session.execute(
+    no_time = cast(null(), UTCDateTime())
+    rows = union_all(
+        select(
+            Deliverable.id.label("deliverable_id"),
+            Deliverable.project_id.label("project_id"),
+            literal_column(str(_CREATED), Integer).label("kind"),
+            cast(null(), Integer).label("number"),
+            Deliverable.created_at.label("at"),
+            no_time.label("settled_at"),
+            cast(null(), DeliverableVersion.status.type).label("status"),
+            Deliverable.id.label("seq"),
+        ).where(Deliverable.project_id.in_(project_ids)),
         select(
             DeliverableVersion.deliverable_id,
+            Deliverable.project_id,
+            literal_column(str(_SUBMITTED), Integer),
             DeliverableVersion.number,
             DeliverableVersion.submitted_at,
             DeliverableVersion.settled_at,
             DeliverableVersion.status,
+            DeliverableVersion.id,
         )
         .join(Deliverable, Deliverable.id == DeliverableVersion.deliverable_id)
-        .where(Deliverable.project_id.in_(project_ids), DeliverableVersion.submitted_at.is_not(None))
-    ):
-        versions[row.deliverable_id].append(row)
-    reopened: dict[int, dict[int, list[datetime]]] = defaultdict(lambda: defaultdict(list))
-    for deliverable_id, number, at in db.session.execute(
-        select(DeliverableReopening.deliverable_id, DeliverableReopening.version_number, DeliverableReopening.created_at)
+        .where(Deliverable.project_id.in_(project_ids), DeliverableVersion.submitted_at.is_not(None)),
+        select(
+            DeliverableReopening.deliverable_id,
+            Deliverable.project_id,
+            literal_column(str(_REOPENED), Integer),
+            DeliverableReopening.version_number,
+            DeliverableReopening.created_at,
+            no_time,
+            cast(null(), DeliverableVersion.status.type),
+            DeliverableReopening.id,
+        )
         .join(Deliverable, Deliverable.id == DeliverableReopening.deliverable_id)
-        .where(Deliverable.project_id.in_(project_ids))
-        .order_by(DeliverableReopening.created_at, DeliverableReopening.id)
-    ):
+        .where(Deliverable.project_id.in_(project_ids)),
+    )
+    created: dict[int, tuple[int, datetime]] = {}
+    versions: dict[int, list[_SentVersion]] = defaultdict(list)
+    reopenings: list[tuple[datetime, int, int, int]] = []
+    for row in db.session.execute(rows):
+        if row.kind == _CREATED:
+            created[row.deliverable_id] = (row.project_id, row.at)
+        elif row.kind == _SUBMITTED:
+            versions[row.deliverable_id].append(_SentVersion(row.number, row.at, row.settled_at, row.status))
+        else:
+            reopenings.append((row.at, row.seq, row.deliverable_id, row.number))
+    reopened: dict[int, dict[int, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    for at, _seq, deliverable_id, number in sorted(reopenings):  # oldest first, as they happened
         reopened[deliverable_id][number].append(at)
     by_project: dict[int, list[list[Interval]]] = defaultdict(list)
-    for deliverable_id, project_id, created_at in deliverables:
+    for deliverable_id, (project_id, created_at) in created.items():
         by_project[project_id].append(waiting_turns(created_at, versions[deliverable_id], reopened[deliverable_id]))
     return dict(by_project)

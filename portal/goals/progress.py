@@ -31,7 +31,7 @@ The rules, in one place:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -244,24 +244,28 @@ def goal_progress(goal: Goal, on: date, *, thresholds: Thresholds | None = None)
     )
 
 
-def progress_for(goals: Sequence[Goal], on: date, *, thresholds: Thresholds | None = None) -> dict[int, GoalProgress]:
-    """Return the progress of every goal on ``on``, keyed by goal id, in two queries whatever their number.
+def progress_for(
+    goals: Sequence[Goal], on: date, *, thresholds: Thresholds | None = None, agreed: Mapping[int, GoalRevision] | None = None
+) -> dict[int, GoalProgress]:
+    """Return the progress of every goal on ``on``, keyed by goal id, in two queries whatever their number (one with ``agreed``).
 
-    Loads each goal's agreed revision and its latest check-in on or before ``on``;
-    it does not touch the goals' relationships, so nothing is lazily loaded per goal.
+    Loads each goal's agreed revision (unless the caller has them: ``agreed``, by goal id)
+    and its latest check-in on or before ``on``; it does not touch the goals'
+    relationships, so nothing is lazily loaded per goal.
     """
     thresholds = thresholds or Thresholds.from_config()
     ids = [g.id for g in goals]
     if not ids:
         return {}
-    agreed = {
-        revision.goal_id: revision
-        for revision in db.session.scalars(
-            select(GoalRevision)
-            .join(Goal, and_(Goal.id == GoalRevision.goal_id, Goal.agreed_number == GoalRevision.number))
-            .where(Goal.id.in_(ids))
-        )
-    }
+    if agreed is None:
+        agreed = {
+            revision.goal_id: revision
+            for revision in db.session.scalars(
+                select(GoalRevision)
+                .join(Goal, and_(Goal.id == GoalRevision.goal_id, Goal.agreed_number == GoalRevision.number))
+                .where(Goal.id.in_(ids))
+            )
+        }
     ranked = (
         select(
             GoalCheckIn.id,

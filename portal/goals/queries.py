@@ -135,7 +135,8 @@ def goal_rows(goals: Sequence[Goal], on: date) -> list[GoalRow]:
         .options(selectinload(GoalRevision.signatures))
     ).all()
     by_key = {(r.goal_id, r.number): r for r in revisions}
-    progress = progress_for(goals, on)
+    agreed_terms = {g.id: by_key[(g.id, g.agreed_number)] for g in goals if g.agreed_number is not None and (g.id, g.agreed_number) in by_key}
+    progress = progress_for(goals, on, agreed=agreed_terms)
     counts: dict[int, dict[AssumptionStatus, int]] = {}
     for goal_id, status, number in db.session.execute(
         select(GoalAssumption.goal_id, GoalAssumption.status, func.count())

@@ -98,3 +98,13 @@ def test_staff_home_lists_the_goal_off_track_whether_stored_or_not(make_web, wor
     assert "Newsletter sign-ups" in browser.text("/")
     check_in(world, goal, 130)
     assert "Newsletter sign-ups" not in browser.text("/").split("Goals off track", 1)[-1].split("</section>", 1)[0]
+
+
+def test_the_refresh_command_stores_what_the_scheduler_would(world, runner):
+    """`flask portal refresh-goal-progress` (named in the README and the migration) stores the statuses and says how many."""
+    agreed_goal(world.manager, world.own_client, world.project)
+    result = runner.invoke(args=["portal", "refresh-goal-progress"])
+    assert result.exit_code == 0, result.output
+    assert "1 goal statuses stored" in result.output
+    assert db.session.scalar(select(Goal.progress_on)) is not None
+    assert "0 goal statuses stored" in runner.invoke(args=["portal", "refresh-goal-progress"]).output
