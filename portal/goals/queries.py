@@ -10,8 +10,9 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import CompoundSelect, Integer, and_, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
@@ -138,17 +139,21 @@ def goal_rows(goals: Sequence[Goal], on: date) -> list[GoalRow]:
     agreed_terms = {g.id: by_key[(g.id, g.agreed_number)] for g in goals if g.agreed_number is not None and (g.id, g.agreed_number) in by_key}
     progress = progress_for(goals, on, agreed=agreed_terms)
     counts: dict[int, dict[AssumptionStatus, int]] = {}
-    for goal_id, status, number in db.session.execute(
-        select(GoalAssumption.goal_id, GoalAssumption.status, func.count())
+    pending: set[int] = set()
+    # The assumptions' counts by status and the pending closures, in one round trip (a closure's row has no status).
+    flag_rows: CompoundSelect[Any] = union_all(
+        select(GoalAssumption.goal_id.label("goal_id"), GoalAssumption.status.label("status"), func.count().label("number"))
         .where(GoalAssumption.goal_id.in_(ids), GoalAssumption.removed_in.is_(None))
-        .group_by(GoalAssumption.goal_id, GoalAssumption.status)
-    ):
-        counts.setdefault(goal_id, {})[status] = number
-    pending = set(
-        db.session.scalars(
-            select(GoalClosure.goal_id).where(GoalClosure.goal_id.in_(ids), GoalClosure.status == ClosureStatus.PENDING)
-        )
+        .group_by(GoalAssumption.goal_id, GoalAssumption.status),
+        select(GoalClosure.goal_id, cast(null(), GoalAssumption.status.type), literal_column("0", Integer)).where(
+            GoalClosure.goal_id.in_(ids), GoalClosure.status == ClosureStatus.PENDING
+        ),
     )
+    for goal_id, status, number in db.session.execute(flag_rows):
+        if status is None:
+            pending.add(goal_id)
+        else:
+            counts.setdefault(goal_id, {})[status] = number
     rows = []
     for goal in goals:
         current = by_key[(goal.id, goal.current_number)]

@@ -345,30 +345,26 @@ def feed(
     ids = [u.id for u in updates]
     if not ids:
         return [], more
-    counts = dict(
-        db.session.execute(
-            select(UpdateComment.update_id, func.count()).where(UpdateComment.update_id.in_(ids)).group_by(UpdateComment.update_id)
-        ).all()
+    # The newest few comments of each update (or all), each with its update's total, in one query.
+    ranked = (
+        select(
+            UpdateComment.id,
+            func.row_number().over(partition_by=UpdateComment.update_id, order_by=UpdateComment.id.desc()).label("rank"),
+            func.count().over(partition_by=UpdateComment.update_id).label("total"),
+        )
+        .where(UpdateComment.update_id.in_(ids))
+        .subquery()
     )
-    comment_query = select(UpdateComment).where(UpdateComment.update_id.in_(ids)).options(joinedload(UpdateComment.author))
+    comment_query = (
+        select(UpdateComment, ranked.c.total).join(ranked, ranked.c.id == UpdateComment.id).options(joinedload(UpdateComment.author))
+    )
     if comments_each is not None:
-        # The newest few of each update, in one query.
-        ranked = (
-            select(
-                UpdateComment.id,
-                func.row_number()
-                .over(partition_by=UpdateComment.update_id, order_by=UpdateComment.id.desc())
-                .label("rank"),
-            )
-            .where(UpdateComment.update_id.in_(ids))
-            .subquery()
-        )
-        comment_query = comment_query.where(
-            UpdateComment.id.in_(select(ranked.c.id).where(ranked.c.rank <= comments_each))
-        )
+        comment_query = comment_query.where(ranked.c.rank <= comments_each)
+    counts: dict[int, int] = {}
     comments: dict[int, list[UpdateComment]] = {}
-    for comment in db.session.scalars(comment_query.order_by(UpdateComment.id)):
+    for comment, total in db.session.execute(comment_query.order_by(UpdateComment.id)):
         comments.setdefault(comment.update_id, []).append(comment)
+        counts[comment.update_id] = total
     ack_query = select(UpdateAcknowledgement).where(UpdateAcknowledgement.update_id.in_(ids))
     if not viewer.is_staff:
         ack_query = ack_query.where(UpdateAcknowledgement.user_id == viewer.id)
@@ -382,14 +378,8 @@ def feed(
         attachments.setdefault(attachment.update_id, []).append(attachment)
     members: list[User] = []
     if viewer.is_staff:
-        members = list(
-            db.session.scalars(
-                select(User)
-                .join(ProjectMember, ProjectMember.user_id == User.id)
-                .where(ProjectMember.project_id == project.id, User.active.is_(True))
-                .order_by(User.name, User.id)
-            )
-        )
+        # The project's members come with it (project_or_404 loads them and their users).
+        members = sorted((m.user for m in project.members if m.user.active), key=lambda user: (user.name, user.id))
     items = []
     for u in updates:
         update_acks = acks.get(u.id, [])
