@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=templating.select_locale, timezone_selector=templating.select_timezone)
+    babel.domain_instance = templating.RequestDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
     bootstrap.init_app(app)
     limiter.init_app(app)
 
