@@ -8,8 +8,10 @@ through an :class:`ObjectWriter`) and record the :class:`StoredFile` it returns.
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +19,8 @@ from types import TracebackType
 from typing import BinaryIO, Protocol, runtime_checkable
 
 CHUNK_SIZE = 1024 * 1024  # 1 MiB: large enough for throughput, small enough to keep memory flat
+BACKGROUND_AFTER = 4 * CHUNK_SIZE  # an object larger than this is hashed and written on a thread of its own
+QUEUE_CHUNKS = 4  # chunks waiting for that thread at most: memory stays flat
 
 # Keys are generated here, never taken from a request; the pattern is checked again on
 # every operation so a key that was tampered with cannot name a path outside the store.
@@ -60,8 +64,13 @@ class ObjectWriter:
     """An object being written: ``write()`` chunks, then ``commit()`` or ``abort()``.
 
     Counts the bytes and hashes them as they pass, so the size and SHA-256 are
-    known without reading the object again. Used as a context manager, the
-    object is aborted (nothing left behind) unless ``commit()`` was called::
+    known without reading the object again. Past :data:`BACKGROUND_AFTER` bytes,
+    hashing and writing move to a thread of their own, fed through a queue of at
+    most :data:`QUEUE_CHUNKS` chunks (memory stays flat): both release the GIL, so a
+    large upload is parsed, hashed and written at the same time instead of in turn.
+    A failure there (the backend's own error) is raised by the next ``write()`` or by ``commit()``. Used as a
+    context manager, the object is aborted (nothing left behind) unless ``commit()``
+    was called::
 
         with storage.writer("assets") as out:
             for chunk in chunks:
@@ -76,6 +85,10 @@ class ObjectWriter:
         self.size = 0
         self._hash = hashlib.sha256()
         self._done = False
+        self._queue: queue.Queue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._dropping = False  # aborting: the thread throws the queued chunks away
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the object."""
@@ -83,15 +96,49 @@ class ObjectWriter:
             raise StorageError("the object was already committed or aborted")
         if not data:
             return
-        self._hash.update(data)
+        self._raise_failure()
         self.size += len(data)
-        self._write(data)
+        if self._queue is None and self.size <= BACKGROUND_AFTER:
+            self._hash.update(data)
+            self._write(data)
+            return
+        if self._queue is None:
+            self._queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+            self._thread = threading.Thread(target=self._drain, args=(self._queue,), name="storage-writer", daemon=True)
+            self._thread.start()
+        # The queue keeps the chunk until the thread gets to it: a copy the caller cannot change.
+        self._queue.put(data if isinstance(data, bytes) else bytes(data))
+
+    def _drain(self, chunks: queue.Queue[bytes | None]) -> None:
+        """Hash and write the queued chunks in order (the writer's thread), until told to stop."""
+        while (data := chunks.get()) is not None:
+            if self._failure is not None or self._dropping:
+                continue  # keep taking chunks, so write() never waits on a queue nobody empties
+            try:
+                self._hash.update(data)
+                self._write(data)
+            except BaseException as error:  # noqa: BLE001 -- handed to the caller's thread, raised there
+                self._failure = error
+
+    def _stop_thread(self) -> None:
+        """Let the thread finish what is queued, and wait for it."""
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        self._queue = self._thread = None
+
+    def _raise_failure(self) -> None:
+        """Raise, in the caller's thread, what the writer's thread failed with (as an inline write would have)."""
+        if self._failure is not None:
+            raise self._failure
 
     def commit(self) -> StoredFile:
         """Make the object durable under its key and return what was stored."""
         if self._done:
             raise StorageError("the object was already committed or aborted")
         try:
+            self._stop_thread()
+            self._raise_failure()
             self._commit()
         except BaseException:
             self.abort()
@@ -104,11 +151,15 @@ class ObjectWriter:
         if self._done:
             return
         self._done = True
+        self._dropping = True
+        self._stop_thread()
         self._abort()
 
     @property
     def sha256(self) -> str:
-        """Return the SHA-256 of what was written so far."""
+        """Return the SHA-256 of what was written so far (once the writer's thread, if any, has hashed it)."""
+        if self._queue is not None:
+            self._stop_thread()  # a later write starts another
         return self._hash.hexdigest()
 
     def __enter__(self) -> ObjectWriter:

@@ -124,6 +124,60 @@ def test_an_aborted_write_leaves_nothing(storage):
     assert leftovers(storage) == []
 
 
+def test_a_large_object_written_on_the_writers_thread_is_exact(storage):
+    """Past BACKGROUND_AFTER the chunks are hashed and written on a thread: the bytes, size and SHA-256 are still exact and in order."""
+    from portal.storage.base import BACKGROUND_AFTER
+
+    chunks = [os.urandom(700_000) for _ in range(BACKGROUND_AFTER // 700_000 + 6)]
+    with storage.writer("assets") as out:
+        for chunk in chunks:
+            out.write(bytearray(chunk))  # a mutable buffer: the writer keeps its own copy
+        stored = out.commit()
+    data = b"".join(chunks)
+    assert stored.size == len(data) and stored.sha256 == hashlib.sha256(data).hexdigest()
+    with storage.open(stored.key) as handle:
+        assert handle.read() == data
+
+
+def test_an_aborted_large_write_leaves_nothing(storage):
+    """A large upload refused midway (its chunks still queued for the writer's thread) leaves no object and no temporary file."""
+    from portal.storage.base import BACKGROUND_AFTER
+
+    chunk = os.urandom(1024 * 1024)
+    with pytest.raises(RuntimeError), storage.writer("assets") as out:  # noqa: PT012 - the aborted writer is what is under test
+        for _ in range(BACKGROUND_AFTER // len(chunk) + 8):
+            out.write(chunk)
+        raise RuntimeError("the file is too large")
+    assert not storage.exists(out.key)
+    assert leftovers(storage) == []
+
+
+def test_a_failure_on_the_writers_thread_reaches_the_upload_and_leaves_nothing(tmp_path, monkeypatch):
+    """A disk that fails while the thread writes: the next write or the commit raises its error, and the object is gone."""
+    from portal.storage.base import BACKGROUND_AFTER
+    from portal.storage.local import _LocalWriter
+
+    storage = LocalStorage(tmp_path / "uploads")
+    written = [0]
+    real = _LocalWriter._write
+
+    def failing(self, data):
+        written[0] += len(data)
+        if written[0] > BACKGROUND_AFTER + 2 * 1024 * 1024:
+            raise OSError(28, "No space left on device")
+        real(self, data)
+
+    monkeypatch.setattr(_LocalWriter, "_write", failing)
+    out = storage.writer("assets")
+    with pytest.raises(OSError, match="No space left on device"):  # noqa: PT012 - raised by a later write or by commit
+        for _ in range(BACKGROUND_AFTER // (1024 * 1024) + 12):
+            out.write(os.urandom(1024 * 1024))
+        out.commit()
+    out.abort()
+    assert not storage.exists(out.key)
+    assert leftovers(storage) == []
+
+
 @pytest.mark.parametrize("path", ["../../etc/passwd", "assets/../../x", "/etc/passwd", "assets", "Assets/2026/01/abc", "assets/2026/01/a b"])
 def test_keys_from_outside_are_refused(storage, path):
     """Only keys of the generated shape are used, so none can name a path outside the store."""
