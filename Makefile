@@ -12,7 +12,7 @@ export PORTAL_BASE_URL ?= http://localhost:$(PORT)
 # Test processes in parallel (pytest-xdist); `make test WORKERS=0` runs in one process.
 WORKERS ?= auto
 
-.PHONY: run test test-only lint install install-test translations extract-messages update-messages chromium bench-tools clean
+.PHONY: run test test-only lint install install-test translations extract-messages update-messages chromium bench-tools screens clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ chromium: $(VENV)/.installed-test
 	fi
 
 ## What bench/ needs besides the test dependencies: wrk, the HTTP load generator (Debian's package, as root).
+## Full-page screenshots of the main pages (admin, manager, client; English and Turkish; desktop and 375 px) from the demo.
+screens: chromium translations
+	$(PY) scripts/screens.py
+
 bench-tools: $(VENV)/.installed-test
 	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
