@@ -50,3 +50,5 @@ project_sections = SectionRegistry("project_sections")
 # Blocks of the home page, for clients and staff alike: provider(viewer, projects),
 # where ``projects`` are the projects the viewer sees (staff: those on the current page).
 home_panels = SectionRegistry("home_panels")
+# Blocks of the account page, below the profile and the password: provider(viewer).
+account_sections = SectionRegistry("account_sections")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,6 +11,7 @@ from flask_login import current_user, login_required
 from portal.account.forms import PasswordForm, ProfileForm
 from portal.auth import service as auth_service
 from portal.extensions import db
+from portal.sections import account_sections
 from portal.web import committing
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -16,7 +19,27 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 def _page(profile: ProfileForm, password: PasswordForm, status: int = 200):
     """Render the settings page with both forms."""
-    return render_template("account/settings.html", profile=profile, password=password), status
+    return settings_page(profile=profile, password=password, status=status)
+
+
+def settings_page(
+    *, profile: ProfileForm | None = None, password: PasswordForm | None = None, status: int = 200, blocks: dict[str, Any] | None = None
+):
+    """Render the settings page: the profile and password forms, then the features' blocks (``blocks`` replaces some contexts)."""
+    rendered = []
+    for entry in account_sections.entries():
+        context = (blocks or {}).get(entry.key) or entry.value.context(current_user)
+        if context is not None:
+            rendered.append((entry.value.template, context))
+    return (
+        render_template(
+            "account/settings.html",
+            profile=profile or ProfileForm(obj=current_user, prefix="profile", formdata=None),
+            password=password or PasswordForm(prefix="password", formdata=None),
+            sections=rendered,
+        ),
+        status,
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])

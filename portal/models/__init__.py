@@ -2,6 +2,7 @@
 
 from portal.models.activity import ActivityEvent
 from portal.models.assets import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, ReviewDecision, ReviewState
+from portal.models.calendar import CalendarFeed
 from portal.models.clients import Client, ClientDecisionMaker, PreferredChannel
 from portal.models.deliverables import (
     Decision,
@@ -58,6 +59,7 @@ __all__ = [
     "AssetRequestStatus",
     "AssetReview",
     "AssumptionStatus",
+    "CalendarFeed",
     "Client",
     "ClientDecisionMaker",
     "CloseOutcome",
