@@ -52,6 +52,10 @@ def seed(database_url: str, clients: int, projects: int, goals_each: int = 10, d
     three asset requests (overdue, in review, accepted) and a published update per project,
     with concerns, call suggestions and silent projects sprinkled in, so every group of the
     manager's queue and every block of the pages has work to do.
+
+    Then the stored goal progress is refreshed (``portal.goals.stored.refresh``, what the
+    scheduler's ``refresh_goal_progress`` job does every few minutes), so the pages are
+    measured in production's steady state, not on goals no job has seen yet.
     """
     from datetime import UTC, datetime, timedelta
     from decimal import Decimal
@@ -61,6 +65,7 @@ def seed(database_url: str, clients: int, projects: int, goals_each: int = 10, d
     from portal import create_app
     from portal.auth.passwords import hash_password
     from portal.extensions import db
+    from portal.goals import stored
     from portal.models import (
         AckChoice,
         AssetRequest,
@@ -175,6 +180,9 @@ def seed(database_url: str, clients: int, projects: int, goals_each: int = 10, d
                 for table in ("users", "clients", "projects", "goals", "goal_revisions", "deliverables", "deliverable_versions", "updates"):
                     conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608 - table names from the literal tuple above
             conn.exec_driver_sql("ANALYZE")
+        stored.refresh(datetime.now(UTC))  # as the scheduler's refresh_goal_progress job would have by now
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")  # again: the statistics of the stored progress columns
         counts = {model.__tablename__: len(batch) for model, batch in rows.items()}
         print("seeded", ", ".join(f"{n} {t}" for t, n in counts.items() if t in ("projects", "goals", "deliverables", "asset_requests", "updates")))
         db.engine.dispose()

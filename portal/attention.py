@@ -14,7 +14,9 @@ The home pages know no feature. Each feature adds, in its ``init_app``:
   each client project card shows the next one.
 
 Every provider runs a constant number of queries, however many projects and items:
-it is scoped by the scope's ids (a list, or a subquery of the visible projects).
+it is scoped by the scope's ids (a list, or a subquery of the visible projects). A
+staff provider never loads every project it sees (an admin sees thousands): it counts
+in SQL, and loads only the rows it shows, each with its project (``StaffScope.with_project``).
 """
 
 from __future__ import annotations
@@ -25,19 +27,21 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from portal.access import visible_projects
 from portal.extensions import db
-from portal.models import Project, ProjectMember, ProjectStatus, Role, Update, UpdateKind, User
+from portal.models import Client, Project, ProjectMember, ProjectStatus, Role, Update, UpdateKind, User
 from portal.registry import Registry
-from portal.timeutil import project_todays
+from portal.timeutil import local_today, project_todays
 from portal.weekly.slots import upcoming_slot
 
 GROUP_LIMIT = 8  # staff items shown per group before "show all"
 EXPANDED_LIMIT = 500  # a group shown in full still has a ceiling
 COMING_UP = 5  # weekly updates listed under "coming up"
+# How the staff home loads the project of a shown item: with what its line names, in the same query.
+SHOWN_PROJECT = (joinedload(Project.client, innerjoin=True), joinedload(Project.manager, innerjoin=True))
 
 
 # --- The client's home ------------------------------------------------------------------------
@@ -167,25 +171,62 @@ class Group:
 
 
 class StaffScope:
-    """The projects a member of staff sees, and the helpers every staff provider uses."""
+    """The projects a member of staff sees, and the helpers every staff provider uses.
 
-    def __init__(self, projects: dict[int, Project], ids: Any, now: datetime, expand: str | None) -> None:
-        self.projects = projects
-        self.ids = ids  # a scalar subquery of the visible project ids
+    The projects are not loaded: ``ids`` is a subquery of them, ``visible`` the condition
+    a joined ``Project`` meets, and ``zones`` the day it is in each of their time zones.
+    A provider filters by either, compares dates with each project's today in SQL
+    (:meth:`each_today`), and loads the projects of the rows it shows with them
+    (:meth:`with_project`).
+    """
+
+    def __init__(self, visible: Select[Project], zones: dict[str, date], now: datetime, expand: str | None) -> None:
+        self.ids = visible.with_only_columns(Project.id).scalar_subquery()  # the visible project ids
+        # Staff see projects by the projects' own columns (no join): the condition itself lets the
+        # database start from the matching rows instead of a list of every visible id.
+        where, froms = visible.whereclause, visible.get_final_froms()
+        simple = where is not None and len(froms) == 1 and froms[0] is Project.__table__
+        self.visible: ColumnElement[bool] = where if where is not None and simple else Project.id.in_(self.ids)
+        self.zones = zones  # time zone name -> the day it is there, for every zone of the visible projects
         self.now = now
         self.expand = expand
-        self.todays = project_todays(projects.values(), now)
+
+    def today(self, project: Project) -> date:
+        """Return the day it is at ``project`` (in its own time zone)."""
+        day = self.zones.get(project.timezone)
+        return day if day is not None else local_today(project.timezone, self.now)
+
+    def each_today(self, condition: Callable[[date], ColumnElement[bool]]) -> ColumnElement[bool]:
+        """Return ``condition(day)`` with each project's own today, as one SQL condition (the query joins ``Project``)."""
+        by_day: dict[date, list[str]] = {}
+        for zone, day in self.zones.items():
+            by_day.setdefault(day, []).append(zone)
+        return or_(false(), *(and_(Project.timezone.in_(zones), condition(day)) for day, zones in sorted(by_day.items())))
+
+    def with_project(self, query: Select[*tuple[Any, ...]], project_id: Any) -> Select[*tuple[Any, ...]]:
+        """Return ``query`` keeping the rows of the visible projects, each followed by its ``Project`` (client and manager loaded)."""
+        return query.add_columns(Project).join(Project, Project.id == project_id).where(self.visible).options(*SHOWN_PROJECT)
+
+    def projects_of(self, ids: Iterable[int]) -> dict[int, Project]:
+        """Return the projects ``ids`` by id, with their clients and managers (one query, none for no ids)."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        return {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(ids)).options(*SHOWN_PROJECT))}
 
     def limit(self, kind: str) -> int:
         """Return how many items of ``kind`` the page shows."""
         return EXPANDED_LIMIT if kind == self.expand else GROUP_LIMIT
 
-    def rows(self, query: Select[*tuple[Any, ...]], kind: str) -> tuple[list[Any], int]:
+    def rows(self, query: Select[*tuple[Any, ...]], kind: str, key: Any) -> tuple[list[Any], int]:
         """Run ``query`` limited to what the page shows; return its rows and how many matched in all.
 
         Each row ends with the extra ``total`` column (a window count before the LIMIT).
+        ``key`` identifies a row (its id): the count and the LIMIT run on the keys alone, and
+        only the shown rows are read in full — thousands of matches never travel whole.
         """
-        rows = list(db.session.execute(query.add_columns(func.count().over().label("total")).limit(self.limit(kind))).all())
+        shown = query.with_only_columns(key.label("key"), func.count().over().label("total")).limit(self.limit(kind)).subquery()
+        rows = list(db.session.execute(query.add_columns(shown.c.total).join(shown, shown.c.key == key)).all())
         return rows, (rows[0].total if rows else 0)
 
     def group(self, kind: str, items: list[Item], total: int | None = None) -> Group:
@@ -237,49 +278,115 @@ def attention_queue(viewer: User, now: datetime, *, manager_id: int | None = Non
 
     ``manager_id`` narrows an admin's queue to one account manager's projects (ignored
     for managers, who only ever see their own); ``expand`` shows one group in full.
+    The same number of queries for ten projects as for ten thousand, none loading them all.
     """
     if not viewer.is_staff:
         raise ValueError("the attention queue is for staff")
     visible = visible_projects(viewer)
     if manager_id is not None and viewer.role is Role.ADMIN:
         visible = visible.where(Project.manager_id == manager_id)
-    projects = {
-        p.id: p
-        # selectinload: an admin's thousand projects share a few hundred clients and a few managers,
-        # which a joined load would decode again on every row.
-        for p in db.session.scalars(visible.options(selectinload(Project.client), selectinload(Project.manager)).order_by(Project.id))
-    }
-    scope = StaffScope(projects, visible.with_only_columns(Project.id).scalar_subquery(), now, expand)
+    schedules = _schedules(visible)
+    zones = {s.timezone: local_today(s.timezone, now) for s in schedules}
+    scope = StaffScope(visible, zones, now, expand)
     groups = []
     for entry in staff_attention.entries():
         group = entry.value.provider(scope)
         if group.total:
             groups.append(Group(entry.key, group.items, group.total, entry.value.heading, entry.value.template))
-    return Queue(groups=groups, coming_up=coming_up(projects.values(), now), project_count=len(projects))
+    return Queue(groups=groups, coming_up=coming_up(visible, schedules, now), project_count=sum(s.projects for s in schedules))
 
 
-def coming_up(projects: Iterable[Project], now: datetime, limit: int = COMING_UP) -> list[Send]:
-    """Return the next weekly updates of ``projects`` (active ones of active clients), soonest first (one query).
-
-    A project whose update of this week already went out (sent early) is listed at next week's slot.
-    """
-    running = [p for p in projects if p.status is ProjectStatus.ACTIVE and p.archived_at is None and p.client.archived_at is None]
-    sent = sent_weeks([p.id for p in running])
-    sends = [Send(p, upcoming_slot(p, now, sent.get(p.id)).at) for p in running]
-    sends.sort(key=lambda s: (s.at, s.project.name, s.project.id))
-    return sends[:limit]
+def _running() -> ColumnElement[bool]:
+    """Return the condition of a project whose weekly update goes out: active, of an active client (the query joins ``Client``)."""
+    return and_(Project.status == ProjectStatus.ACTIVE, Project.archived_at.is_(None), Client.archived_at.is_(None))
 
 
-def sent_weeks(project_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """Return the latest week (ISO year, ISO week) each project's weekly update was sent for (one query)."""
-    if not project_ids:
-        return {}
-    rows = db.session.execute(
-        select(Update.project_id, func.max(Update.iso_year * 100 + Update.iso_week))
-        .where(Update.project_id.in_(project_ids), Update.kind == UpdateKind.WEEKLY)
-        .group_by(Update.project_id)
+def _sent_week() -> Any:
+    """Return a column: the latest week (ISO year × 100 + ISO week) the project's weekly update was sent for, 0 if none."""
+    latest = (
+        select(func.max(Update.iso_year * 100 + Update.iso_week))
+        .where(Update.project_id == Project.id, Update.kind == UpdateKind.WEEKLY)
+        .correlate(Project)
+        .scalar_subquery()
     )
-    return {project_id: divmod(key, 100) for project_id, key in rows if key}
+    return func.coalesce(latest, 0)
+
+
+def _schedules(visible: Select[Project]) -> list[Row[Any]]:
+    """Return how many of the ``visible`` projects share each (zone, weekly slot, running, latest week sent) (one query).
+
+    ``sent`` is 0 for the projects that do not run. The rows are few (a zone × a slot ×
+    a recent week), however many projects: they give the zones of the queue, its project
+    count and the order of the next weekly updates without loading a project.
+    """
+    running = _running()
+    per_project = (
+        visible.join(Client, Client.id == Project.client_id)
+        .with_only_columns(
+            Project.timezone,
+            Project.weekly_weekday,
+            Project.weekly_hour,
+            case((running, True), else_=False).label("running"),
+            case((running, _sent_week()), else_=0).label("sent"),
+        )
+        .subquery()
+    )
+    columns = (per_project.c.timezone, per_project.c.weekly_weekday, per_project.c.weekly_hour, per_project.c.running, per_project.c.sent)
+    return list(db.session.execute(select(*columns, func.count().label("projects")).group_by(*columns)).all())
+
+
+def _binary(column: Any) -> Any:
+    """Return ``column`` compared by code point, as Python sorts strings (PostgreSQL's collation may not)."""
+    return column.collate("C" if db.session.get_bind().dialect.name == "postgresql" else "BINARY")
+
+
+def coming_up(visible: Select[Project], schedules: Sequence[Row[Any]], now: datetime, limit: int = COMING_UP) -> list[Send]:
+    """Return the next weekly updates of the ``visible`` projects (active ones of active clients), soonest first (one query).
+
+    A project whose update of this week already went out (sent early) is listed at next
+    week's slot. The moments are those of the ``schedules`` (:func:`_schedules`): the
+    soonest are loaded, ``limit`` projects at most.
+    """
+    moments: list[tuple[datetime, Row[Any]]] = []
+    for schedule in schedules:
+        if schedule.running:
+            moments.append((upcoming_slot(schedule, now, divmod(schedule.sent, 100) if schedule.sent else None).at, schedule))
+    moments.sort(key=lambda pair: pair[0])
+    chosen: list[tuple[datetime, Row[Any]]] = []
+    found = 0
+    for at, schedule in moments:
+        if found >= limit and at > chosen[-1][0]:  # every schedule at the last moment taken competes by name
+            break
+        chosen.append((at, schedule))
+        found += schedule.projects
+    if not chosen:
+        return []
+    ats = sorted({at for at, _schedule in chosen})
+    sent = _sent_week()
+    rank = case(
+        *(
+            (
+                and_(
+                    Project.timezone == schedule.timezone,
+                    Project.weekly_weekday == schedule.weekly_weekday,
+                    Project.weekly_hour == schedule.weekly_hour,
+                    sent == schedule.sent,
+                ),
+                ats.index(at),
+            )
+            for at, schedule in chosen
+        ),
+        else_=None,
+    ).label("rank")
+    rows = db.session.execute(
+        visible.join(Client, Client.id == Project.client_id)
+        .add_columns(rank)
+        .where(_running(), rank.is_not(None))
+        .options(joinedload(Project.client, innerjoin=True))
+        .order_by(rank, _binary(Project.name), Project.id)
+        .limit(limit)
+    ).all()
+    return [Send(project, ats[position]) for project, position in rows]
 
 
 # --- Deadlines --------------------------------------------------------------------------------

@@ -61,46 +61,46 @@ def _as_utc(value: datetime) -> datetime:
 def overdue(scope: StaffScope) -> Group:
     """Asset requests past their due date (in the project's zone) still waiting on the client, oldest due first."""
     kind = "asset_overdue"
-    latest_today = max(scope.todays.values(), default=scope.now.date())
-    rows = db.session.execute(
-        select(AssetRequest.id, AssetRequest.project_id, AssetRequest.title, AssetRequest.due_date, AssetRequest.status)
-        .where(
-            AssetRequest.project_id.in_(scope.ids),
-            AssetRequest.status.in_(_WITH_CLIENT),
-            AssetRequest.due_date < latest_today,
+    rows, total = scope.rows(
+        scope.with_project(
+            select(AssetRequest.id, AssetRequest.title, AssetRequest.due_date, AssetRequest.status).where(
+                AssetRequest.status.in_(_WITH_CLIENT)
+            ),
+            AssetRequest.project_id,
         )
-        .order_by(AssetRequest.due_date, AssetRequest.id)
-    ).all()
-    late = [row for row in rows if row.due_date < scope.todays[row.project_id]]
+        .where(scope.each_today(lambda today: AssetRequest.due_date < today))
+        .order_by(AssetRequest.due_date, AssetRequest.id),
+        kind,
+        AssetRequest.id,
+    )
     items = []
-    for row in late[: scope.limit(kind)]:  # only the shown ones become items
-        project = scope.projects[row.project_id]
+    for request_id, title, due_date, status, project, _total in rows:
         items.append(
             Item(
                 kind,
-                row.title,
+                title,
                 project,
-                day_start(row.due_date + timedelta(days=1), project.timezone),  # late from the end of its due day
+                day_start(due_date + timedelta(days=1), project.timezone),  # late from the end of its due day
                 "assets.show_request",
-                {"request_id": row.id},
-                {"days": (scope.todays[row.project_id] - row.due_date).days, "returned": row.status is AssetRequestStatus.RETURNED},
+                {"request_id": request_id},
+                {"days": (scope.today(project) - due_date).days, "returned": status is AssetRequestStatus.RETURNED},
             )
         )
-    return scope.group(kind, items, len(late))
+    return scope.group(kind, items, total)
 
 
 def to_review(scope: StaffScope) -> Group:
     """Requests whose files the client sent, waiting for the agency's review, oldest upload first."""
     kind = "asset_review"
     rows, total = scope.rows(
-        select(AssetRequest)
-        .where(AssetRequest.project_id.in_(scope.ids), AssetRequest.status == AssetRequestStatus.SUBMITTED)
+        scope.with_project(select(AssetRequest).where(AssetRequest.status == AssetRequestStatus.SUBMITTED), AssetRequest.project_id)
         .order_by(AssetRequest.submitted_at, AssetRequest.id),
         kind,
+        AssetRequest.id,
     )
     items = [
-        Item(kind, request.title, scope.projects[request.project_id], request.submitted_at, "assets.show_request", {"request_id": request.id})
-        for request, _total in rows
+        Item(kind, request.title, project, request.submitted_at, "assets.show_request", {"request_id": request.id})
+        for request, project, _total in rows
     ]
     return scope.group(kind, items, total)
 

@@ -68,26 +68,29 @@ def changes_requested(scope: StaffScope) -> Group:
     """Deliverables whose client asked for changes: the agency owes a new version, oldest request first."""
     kind = "changes_requested"
     rows, total = scope.rows(
-        select(Deliverable, DeliverableVersion)
-        .join(
-            DeliverableVersion,
-            and_(DeliverableVersion.deliverable_id == Deliverable.id, DeliverableVersion.number == Deliverable.current_number),
-        )
-        .where(Deliverable.project_id.in_(scope.ids), Deliverable.status == DeliverableStatus.CHANGES_REQUESTED)
-        .order_by(func.coalesce(DeliverableVersion.settled_at, Deliverable.updated_at), Deliverable.id),
+        scope.with_project(
+            select(Deliverable, DeliverableVersion)
+            .join(
+                DeliverableVersion,
+                and_(DeliverableVersion.deliverable_id == Deliverable.id, DeliverableVersion.number == Deliverable.current_number),
+            )
+            .where(Deliverable.status == DeliverableStatus.CHANGES_REQUESTED),
+            Deliverable.project_id,
+        ).order_by(func.coalesce(DeliverableVersion.settled_at, Deliverable.updated_at), Deliverable.id),
         kind,
+        Deliverable.id,
     )
     items = [
         Item(
             kind,
             deliverable.title,
-            scope.projects[deliverable.project_id],
+            project,
             version.settled_at or deliverable.updated_at,
             "deliverables.show",
             {"deliverable_id": deliverable.id},
             {"number": version.number},
         )
-        for deliverable, version, _total in rows
+        for deliverable, version, project, _total in rows
     ]
     return scope.group(kind, items, total)
 
@@ -96,20 +99,21 @@ def client_decisions(scope: StaffScope) -> Group:
     """Deliverable versions waiting for the client's decision, the longest waiting first."""
     kind = "client_decision"
     rows, total = scope.rows(
-        _current_in_review().where(Deliverable.project_id.in_(scope.ids)).order_by(DeliverableVersion.submitted_at, Deliverable.id),
+        scope.with_project(_current_in_review(), Deliverable.project_id).order_by(DeliverableVersion.submitted_at, Deliverable.id),
         kind,
+        Deliverable.id,
     )
     items = [
         Item(
             kind,
             deliverable.title,
-            scope.projects[deliverable.project_id],
+            project,
             version.submitted_at,
             "deliverables.show",
             {"deliverable_id": deliverable.id},
             {"number": version.number},
         )
-        for deliverable, version, _total in rows
+        for deliverable, version, project, _total in rows
     ]
     return scope.group(kind, items, total)
 

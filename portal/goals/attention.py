@@ -7,12 +7,11 @@ from datetime import date
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Label, and_, exists, or_, select
+from sqlalchemy import Label, and_, exists, func, or_, select
 
 from portal.attention import ClientItem, ClientScope, Deadline, Group, Item, StaffScope
 from portal.extensions import db
-from portal.goals import stored
-from portal.goals.progress import ProgressStatus
+from portal.goals.progress import GoalStatus, ProgressStatus, statuses_for_projects
 from portal.goals.queries import awaiting_signature
 from portal.models import (
     AssumptionStatus,
@@ -24,9 +23,10 @@ from portal.models import (
     GoalRevision,
     GoalSignature,
     GoalState,
+    Project,
     Side,
 )
-from portal.timeutil import day_start
+from portal.timeutil import day_start, local_today
 
 # --- The client's turn ------------------------------------------------------------------------
 
@@ -107,21 +107,61 @@ def closures(scope: ClientScope) -> list[ClientItem]:
 
 
 def off_track(scope: StaffScope) -> Group:
-    """Agreed goals off track on their project's today, the furthest behind first."""
+    """Agreed goals off track on their project's today, the furthest behind first.
+
+    Reads the stored statuses (``portal.goals.stored``) in SQL, the shown goals and their
+    count; the projects with an agreed goal not fresh for their today are computed on the
+    spot instead, as ``stored.statuses`` does (none once the refresh job has run).
+    """
     kind = "goal_off_track"
-    off = [
-        (goal, goal.title)
-        for goal in stored.statuses(scope.projects, scope.todays, only=ProgressStatus.OFF_TRACK)
-        if goal.title is not None
-    ]
-    off.sort(key=lambda pair: (-(pair[0].behind_percent or 0), pair[0].goal_id))
+    fresh = scope.each_today(lambda today: Goal.progress_on == today)
+    stale = dict(
+        db.session.execute(
+            select(Goal.project_id, Project.timezone)
+            .join(Project, Project.id == Goal.project_id)
+            .where(
+                scope.visible,
+                Goal.state == GoalState.AGREED,
+                or_(Goal.progress_status.is_(None), Goal.progress_on.is_(None), ~fresh),
+            )
+            .distinct()
+        ).all()
+    )
+    query = (
+        select(Goal.id, Goal.project_id, Goal.progress_on, Goal.progress_behind, Goal.progress_measured_on, GoalRevision.title)
+        .join(GoalRevision, and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == Goal.agreed_number))
+        .where(
+            Goal.state == GoalState.AGREED,
+            Goal.progress_status == ProgressStatus.OFF_TRACK.value,
+            GoalRevision.measure.is_not(None),
+            GoalRevision.title.is_not(None),
+        )
+    )
+    if stale:
+        query = query.where(Goal.project_id.not_in(stale))
+    rows, total = scope.rows(
+        scope.with_project(query, Goal.project_id).where(fresh).order_by(func.coalesce(Goal.progress_behind, 0).desc(), Goal.id), kind, Goal.id
+    )
+    projects = {row.Project.id: row.Project for row in rows}
+    off = [GoalStatus(row.id, row.project_id, row.progress_on, ProgressStatus.OFF_TRACK, row.title, row.progress_behind, row.progress_measured_on)
+           for row in rows]
+    if stale:
+        todays = {project_id: scope.zones.get(zone) or local_today(zone, scope.now) for project_id, zone in stale.items()}
+        computed = [
+            goal
+            for goal in statuses_for_projects(sorted(stale), todays, states=(GoalState.AGREED,))
+            if goal.status is ProgressStatus.OFF_TRACK and goal.title is not None
+        ]
+        total += len(computed)
+        off = sorted(off + computed, key=lambda goal: (-(goal.behind_percent or 0), goal.goal_id))[: scope.limit(kind)]
+        projects |= scope.projects_of({goal.project_id for goal in off} - projects.keys())
     items = []
-    for goal, title in off[: scope.limit(kind)]:  # only the shown ones become items
-        project = scope.projects[goal.project_id]
+    for goal in off:
+        project = projects[goal.project_id]
         items.append(
             Item(
                 kind,
-                title,
+                goal.title or "",  # never None: untitled goals are not listed
                 project,
                 day_start(goal.measured_on, project.timezone) if goal.measured_on else None,
                 "goals.show",
@@ -129,7 +169,7 @@ def off_track(scope: StaffScope) -> Group:
                 {"behind": goal.behind_percent, "goal_id": goal.goal_id},
             )
         )
-    return scope.group(kind, items, len(off))
+    return scope.group(kind, items, total)
 
 
 def awaiting_agreement(scope: StaffScope) -> Group:
@@ -141,25 +181,27 @@ def awaiting_agreement(scope: StaffScope) -> Group:
         return exists().where(GoalSignature.revision_id == GoalRevision.id, GoalSignature.side == side).label(f"{side.value}_signed")
 
     rows, total = scope.rows(
-        select(Goal, GoalRevision, signed(Side.AGENCY), signed(Side.CLIENT))
-        .join(GoalRevision, and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == Goal.current_number))
-        .where(
-            Goal.project_id.in_(scope.ids),
-            Goal.state.in_([GoalState.PROPOSED, GoalState.AGREED]),
-            or_(Goal.agreed_number.is_(None), Goal.agreed_number != Goal.current_number),
-            GoalRevision.declined_at.is_(None),
-        )
-        .order_by(GoalRevision.created_at, Goal.id),
+        scope.with_project(
+            select(Goal, GoalRevision, signed(Side.AGENCY), signed(Side.CLIENT))
+            .join(GoalRevision, and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == Goal.current_number))
+            .where(
+                Goal.state.in_([GoalState.PROPOSED, GoalState.AGREED]),
+                or_(Goal.agreed_number.is_(None), Goal.agreed_number != Goal.current_number),
+                GoalRevision.declined_at.is_(None),
+            ),
+            Goal.project_id,
+        ).order_by(GoalRevision.created_at, Goal.id),
         kind,
+        Goal.id,
     )
     items = []
-    for goal, revision, agency_signed, client_signed, _total in rows:
+    for goal, revision, agency_signed, client_signed, project, _total in rows:
         missing = [side.value for side, done in ((Side.AGENCY, agency_signed), (Side.CLIENT, client_signed)) if not done]
         items.append(
             Item(
                 kind,
                 revision.title,
-                scope.projects[goal.project_id],
+                project,
                 revision.created_at,
                 "goals.show",
                 {"goal_id": goal.id},

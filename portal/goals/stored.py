@@ -16,7 +16,9 @@ the day they hold for (``Goal.progress_*``):
 - **Read** by :func:`statuses` for the dashboards: what is fresh (stored for the
   project's today) comes from the row; the projects with any goal not fresh are computed
   on the spot by :func:`~portal.goals.progress.statuses_for_projects`, exactly as before.
-  The answer is always the computed one; storing only makes it cheap.
+  The answer is always the computed one; storing only makes it cheap. The staff home's
+  "goals off track" (:func:`portal.goals.attention.off_track`) reads the same rows in SQL,
+  with a LIMIT and a count, under the same rule for what is not fresh.
 
 Thresholds come from the configuration at the time of the refresh; a change of
 ``PORTAL_GOAL_*`` thresholds reaches stored statuses at the next day change.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.access import visible_projects
 from portal.attention import ClientItem, Deadline, client_items, next_deadlines
@@ -34,7 +34,7 @@ class ProjectPage:
 
 
 def staff_projects(viewer: User, *, text: str, manager_id: int | None, page: int, size: int) -> ProjectPage:
-    """Return page ``page`` (from 1) of the current projects ``viewer`` sees, by client and name (three queries).
+    """Return page ``page`` (from 1) of the current projects ``viewer`` sees, by client and name (one query; two past the last page).
 
     ``manager_id`` keeps those one person manages; ``text`` those whose name or client's name contains it.
     """
@@ -44,21 +44,27 @@ def staff_projects(viewer: User, *, text: str, manager_id: int | None, page: int
     if text:
         # autoescape: "%" and "_" typed in the box are searched for, not wildcards
         query = query.where(or_(Project.name.icontains(text, autoescape=True), Client.name.icontains(text, autoescape=True)))
-    total = db.session.scalar(query.with_only_columns(func.count(Project.id)).order_by(None)) or 0
-    projects = db.session.scalars(
-        query.options(joinedload(Project.client), joinedload(Project.manager))
+    # The ids of the page and the count come first, from narrow rows; only the page's projects are read in full.
+    shown = (
+        query.with_only_columns(Project.id, func.count().over().label("total"))
         .order_by(Client.name, Project.name)
         .offset((page - 1) * size)
         .limit(size)
-    ).all()
-    member_counts = dict(
-        db.session.execute(
-            select(ProjectMember.project_id, func.count())
-            .where(ProjectMember.project_id.in_([p.id for p in projects]))
-            .group_by(ProjectMember.project_id)
-        ).all()
+        .subquery()
     )
-    return ProjectPage(projects=list(projects), total=total, member_counts=member_counts)
+    members = select(func.count(ProjectMember.id)).where(ProjectMember.project_id == Project.id).correlate(Project).scalar_subquery()
+    rows = db.session.execute(
+        select(Project, members, shown.c.total)
+        .join(shown, shown.c.id == Project.id)
+        .join(Client, Client.id == Project.client_id)
+        .options(contains_eager(Project.client), joinedload(Project.manager))
+        .order_by(Client.name, Project.name)
+    ).all()
+    # past the last page (or nothing to list), the count runs on its own
+    total = rows[0].total if rows else db.session.scalar(query.with_only_columns(func.count(Project.id)).order_by(None)) or 0
+    return ProjectPage(
+        projects=[row[0] for row in rows], total=total, member_counts={row[0].id: row[1] for row in rows if row[1]}
+    )
 
 
 # --- Clients ---------------------------------------------------------------------------------

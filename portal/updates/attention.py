@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 
-from portal.attention import ClientItem, ClientScope, Group, Item, StaffScope
+from portal.attention import SHOWN_PROJECT, ClientItem, ClientScope, Group, Item, StaffScope
 from portal.extensions import db
 from portal.health import Rules
 from portal.models import (
@@ -72,29 +71,32 @@ def concerns(scope: StaffScope) -> Group:
         UpdateComment.author_id.in_(select(User.id).where(User.role.in_([Role.ADMIN, Role.MANAGER]))),
     )
     rows, total = scope.rows(
-        select(UpdateAcknowledgement, Update)
-        .join(Update, Update.id == UpdateAcknowledgement.update_id)
-        .where(
-            Update.project_id.in_(scope.ids),
-            Update.status == UpdateStatus.PUBLISHED,
-            UpdateAcknowledgement.choice.in_(_FLAGS),
-            ~staff_answered,
+        scope.with_project(
+            select(UpdateAcknowledgement, Update)
+            .join(Update, Update.id == UpdateAcknowledgement.update_id)
+            .where(
+                Update.status == UpdateStatus.PUBLISHED,
+                UpdateAcknowledgement.choice.in_(_FLAGS),
+                ~staff_answered,
+            ),
+            Update.project_id,
         )
         .options(joinedload(UpdateAcknowledgement.user))
         .order_by(UpdateAcknowledgement.updated_at, UpdateAcknowledgement.id),
         kind,
+        UpdateAcknowledgement.id,
     )
     items = [
         Item(
             kind,
             update.title or update.week_label,
-            scope.projects[update.project_id],
+            project,
             ack.updated_at,
             "updates.show",
             {"project_id": update.project_id, "update_id": update.id, "_anchor": f"acknowledgements-{update.id}"},
             {"person": ack.user.display_name, "choice": ack.choice.value, "comment": ack.comment},
         )
-        for ack, update, _total in rows
+        for ack, update, project, _total in rows
     ]
     return scope.group(kind, items, total)
 
@@ -102,57 +104,68 @@ def concerns(scope: StaffScope) -> Group:
 def silent(scope: StaffScope) -> Group:
     """Active and planned projects with no published update for the silence days, the longest silent first."""
     kind = "silent"
-    last: dict[int, datetime] = dict(
-        db.session.execute(
-            select(Update.project_id, type_coerce(func.max(Update.published_at), UTCDateTime()))
-            .where(Update.project_id.in_(scope.ids), Update.status == UpdateStatus.PUBLISHED)
-            .group_by(Update.project_id)
-        ).all()
+    published = type_coerce(
+        select(func.max(Update.published_at))
+        .where(Update.project_id == Project.id, Update.status == UpdateStatus.PUBLISHED)
+        .correlate(Project)
+        .scalar_subquery(),
+        UTCDateTime(),
     )
+    since = type_coerce(func.coalesce(published, Project.created_at), UTCDateTime())
     cutoff = scope.now - timedelta(days=Rules.from_config().silence_days)
-    items = []
-    for project in scope.projects.values():
-        published = last.get(project.id)
-        if project.status not in _REPORTING or (published or project.created_at) > cutoff:
-            continue
-        items.append(Item(kind, project.name, project, published, "updates.create", {"project_id": project.id}, {"started": project.created_at}))
-    items.sort(key=lambda i: (i.since or i.detail["started"], i.project.id))
-    return scope.group(kind, items)
+    rows, total = scope.rows(
+        select(Project, published.label("published"))
+        .where(scope.visible, Project.status.in_(_REPORTING), since <= cutoff)
+        .options(*SHOWN_PROJECT)
+        .order_by(since, Project.id),
+        kind,
+        Project.id,
+    )
+    items = [
+        Item(kind, project.name, project, last, "updates.create", {"project_id": project.id}, {"started": project.created_at})
+        for project, last, _total in rows
+    ]
+    return scope.group(kind, items, total)
 
 
 def calls(scope: StaffScope) -> Group:
     """Clients who prefer phone or meetings whose recent weekly update offered a call, the oldest offer first."""
     kind = "call"
-    rows = db.session.execute(
-        select(Update.id, Update.project_id, Update.published_at)
+    offers = (
+        select(
+            Update.id,
+            Update.project_id,
+            Update.published_at,
+            func.row_number().over(partition_by=Update.project_id, order_by=(Update.published_at.desc(), Update.id.desc())).label("n"),
+        )
         .join(Project, Project.id == Update.project_id)
         .join(Client, Client.id == Project.client_id)
         .where(
-            Update.project_id.in_(scope.ids),
+            scope.visible,
             Update.kind == UpdateKind.WEEKLY,
             Update.status == UpdateStatus.PUBLISHED,
             Update.suggests_call.is_(True),
             Update.published_at >= scope.now - CALL_WITHIN,
             Client.preferred_channel.in_([PreferredChannel.PHONE, PreferredChannel.MEETING]),
         )
-        .order_by(Update.published_at.desc(), Update.id.desc())
-    ).all()
-    latest: dict[int, Any] = {}
-    for row in rows:
-        latest.setdefault(row.project_id, row)
-    items = []
-    for row in latest.values():
-        project = scope.projects[row.project_id]
-        items.append(
-            Item(
-                kind,
-                project.client.name,
-                project,
-                row.published_at,
-                "clients.show",
-                {"client_id": project.client_id},
-                {"channel": project.client.preferred_channel.value, "update_id": row.id},
-            )
+        .subquery()
+    )
+    rows, total = scope.rows(  # each project's latest offer
+        scope.with_project(select(offers.c.id, offers.c.published_at).where(offers.c.n == 1), offers.c.project_id)
+        .order_by(offers.c.published_at, Project.id),
+        kind,
+        offers.c.id,
+    )
+    items = [
+        Item(
+            kind,
+            project.client.name,
+            project,
+            published_at,
+            "clients.show",
+            {"client_id": project.client_id},
+            {"channel": project.client.preferred_channel.value, "update_id": update_id},
         )
-    items.sort(key=lambda i: (i.since, i.project.id))
-    return scope.group(kind, items)
+        for update_id, published_at, project, _total in rows
+    ]
+    return scope.group(kind, items, total)
