@@ -52,6 +52,7 @@ class Config:
     REMEMBER_DAYS = 30
     INVITE_DAYS = 7
     RESET_MINUTES = 60
+    SIGN_IN_LINK_MINUTES = 15
     # None: Secure in production only. Flask's own default (False) must not decide it.
     SESSION_COOKIE_SECURE: bool | None = None
     REMEMBER_COOKIE_SECURE: bool | None = None

@@ -24,6 +24,10 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
+class SignInLinkForm(ForgotPasswordForm):
+    """Ask for a sign-in link (the same one field)."""
+
+
 class NewPasswordForm(FlaskForm):
     """Choose a new password, twice."""
 

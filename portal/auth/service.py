@@ -144,9 +144,12 @@ def issue_token(user: User, purpose: TokenPurpose, *, actor: User | None = None)
         .values(used_at=now)
     )
     config = current_app.config
-    lifetime = timedelta(days=config["INVITE_DAYS"]) if purpose is TokenPurpose.INVITE else timedelta(
-        minutes=config["RESET_MINUTES"]
-    )
+    if purpose is TokenPurpose.INVITE:
+        lifetime = timedelta(days=config["INVITE_DAYS"])
+    elif purpose is TokenPurpose.SIGN_IN:
+        lifetime = timedelta(minutes=config["SIGN_IN_LINK_MINUTES"])
+    else:
+        lifetime = timedelta(minutes=config["RESET_MINUTES"])
     raw = secrets.token_urlsafe(32)  # 256 bits
     token = AccountToken(user=user, purpose=purpose, token_hash=_digest(raw), expires_at=now + lifetime, created_by_id=actor.id if actor else None)
     db.session.add(token)
@@ -271,6 +274,37 @@ def request_password_reset(email: str) -> None:
         link=portal_url("auth.reset_password", token=raw),
         minutes=current_app.config["RESET_MINUTES"],
     )
+
+
+def may_use_sign_in_links(user: User) -> bool:
+    """Tell whether ``user`` may sign in with an emailed link: a client whose organisation allows it, and who may log in."""
+    return user.role is Role.CLIENT and user.client is not None and user.client.sign_in_links and not user.client.is_archived and may_log_in(user)
+
+
+def request_sign_in_link(email: str) -> None:
+    """Queue a sign-in link if this email belongs to a client allowed to use one; say nothing either way."""
+    user = db.session.scalar(User.by_email(email))
+    if user is None or not may_use_sign_in_links(user):
+        return
+    token, raw = issue_token(user, TokenPurpose.SIGN_IN)
+    queue_email(
+        user,
+        kind="sign_in_link",
+        key=f"sign-in:{token.id}",
+        template="emails/sign_in_link.html",
+        link=portal_url("auth.sign_in_with_link", token=raw),
+        minutes=current_app.config["SIGN_IN_LINK_MINUTES"],
+    )
+
+
+def sign_in_with_link(raw: str) -> User:
+    """Use a sign-in link (once); return its user. The caller opens the session and commits."""
+    token = _use_token(raw, TokenPurpose.SIGN_IN)
+    user = token.user
+    if not may_use_sign_in_links(user):  # the organisation turned links off since it was sent
+        raise DomainError(_l("This link has expired or was already used. Ask for a new one."))
+    activity.record(user, "user.signed_in_with_link", user, client=user.client, internal=True)
+    return user
 
 
 def reset_password(raw: str, password: str) -> User:

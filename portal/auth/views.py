@@ -1,4 +1,4 @@
-"""Login, logout, invitations and password resets."""
+"""Login, logout, invitations, password resets and clients' emailed sign-in links."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import service
-from portal.auth.forms import AcceptInviteForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from portal.auth.forms import AcceptInviteForm, ForgotPasswordForm, LoginForm, NewPasswordForm, SignInLinkForm
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models import TokenPurpose
@@ -109,6 +109,46 @@ def accept_invite(token: str):
             return redirect(url_for("home.index"))
         status = saved.status
     return render_template("auth/accept_invite.html", form=form, invitee=record.user), status
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@limiter.limit(_token_limit, methods=["POST"])
+def request_sign_in_link():
+    """Send a client a sign-in link by email, answering the same whether or not the account exists or may use one."""
+    form = SignInLinkForm()
+    if form.validate_on_submit():
+        service.request_sign_in_link(form.email.data or "")
+        db.session.commit()
+        flash(
+            _(
+                "If your organisation lets you log in with a link, we have sent one to that address. It works once, for %(minutes)s minutes.",
+                minutes=current_app.config["SIGN_IN_LINK_MINUTES"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/sign_in_link.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@limiter.limit(_token_limit, methods=["POST"])
+def sign_in_with_link(token: str):
+    """Open the emailed link: a page with one button (a mail scanner's visit uses nothing), and the button signs in."""
+    record = service.find_token(token, TokenPurpose.SIGN_IN)
+    if record is None or not service.may_use_sign_in_links(record.user):
+        return render_template("auth/link_expired.html", purpose="sign_in"), 404
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with committing() as saved:
+            user = service.sign_in_with_link(token)
+            if current_user.is_authenticated:
+                service.end_session(current_user.session_token)
+                logout_user()
+            _sign_in(user, remember=False)
+        if saved.ok:
+            return redirect(url_for("home.index"))
+        return render_template("auth/link_expired.html", purpose="sign_in"), 404
+    return render_template("auth/sign_in_with_link.html", form=form, person=record.user), 422 if request.method == "POST" else 200
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

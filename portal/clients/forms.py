@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal.forms import TimezoneField, language_choices
@@ -79,6 +79,7 @@ class ClientForm(OnceForm):
     internal_notes = TextAreaField(
         _l("Internal notes"), validators=[Length(max=8000)], description=_l("Only agency staff ever see these.")
     )
+    sign_in_links = BooleanField(_l("Its people may also log in with a link sent to their email (each link works once, for a few minutes)"))
 
     def __init__(self, *args: Any, people: Sequence[User] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import Client, ClientDecisionMaker, PreferredChannel, Role, User
 from portal.timeutil import utcnow
 
-PROFILE_FIELDS = ("name", "decision_makers", "preferred_channel", "language", "timezone", "sensitivities", "internal_notes")
+PROFILE_FIELDS = ("name", "decision_makers", "preferred_channel", "language", "timezone", "sensitivities", "internal_notes", "sign_in_links")
 
 
 def _apply(client: Client, values: dict[str, Any]) -> list[str]:
@@ -25,6 +25,8 @@ def _apply(client: Client, values: dict[str, Any]) -> list[str]:
         value = values[field]
         if field == "preferred_channel":
             value = PreferredChannel(value)
+        elif field == "sign_in_links":
+            value = bool(value)
         elif isinstance(value, str):
             value = value.strip()
         if getattr(client, field) != value:

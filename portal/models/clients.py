@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Model, TimestampMixin, enum_column
@@ -41,6 +42,8 @@ class Client(TimestampMixin, Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     sensitivities: Mapped[str] = mapped_column(Text, default="")
     internal_notes: Mapped[str] = mapped_column(Text, default="")  # staff only, never shown to clients
+    # Its people may sign in with a link sent by email (single use, minutes), besides their password.
+    sign_in_links: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     users: Mapped[list[User]] = relationship(back_populates="client")

@@ -123,6 +123,7 @@ class TokenPurpose(enum.StrEnum):
 
     INVITE = "invite"
     RESET = "reset"
+    SIGN_IN = "sign_in"  # a client's emailed sign-in link, where their organisation allows it
 
 
 class AccountToken(TimestampMixin, Model):

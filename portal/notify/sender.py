@@ -31,11 +31,11 @@ from portal.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 # Links that log someone in: once an email is delivered, nobody reading the log may reuse them.
-_SECRET_LINK = re.compile(r"(/invite/|/password/reset/)[A-Za-z0-9_\-]{16,}")
+_SECRET_LINK = re.compile(r"(/invite/|/password/reset/|/login/link/)[A-Za-z0-9_\-]{16,}")
 
 
 def redact_links(text: str) -> str:
-    """Replace the secret part of invitation and reset links with an ellipsis."""
+    """Replace the secret part of invitation, reset and sign-in links with an ellipsis."""
     return _SECRET_LINK.sub(r"\1…", text)
 
 
