@@ -8,6 +8,12 @@ the scheduler, every few minutes).
 
     .venv/bin/python bench/weekly.py --projects 1000                 # SQLite in a temporary folder
     .venv/bin/python bench/weekly.py --projects 10000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/rapport_bench
+    .venv/bin/python bench/weekly.py --projects 10000 --processes 2 --database-url postgresql+psycopg://…  # two dispatchers at once
+
+``--processes N`` starts N dispatcher processes at the same moment (as N schedulers or
+``flask portal send-weekly`` runs would): the time is from their start to the last one's end,
+CPU time and statements are those of all of them added up; the run fails if a week was sent
+twice or not at all. ``--batch-size`` sets PORTAL_WEEKLY_BATCH_SIZE.
 
 Each project also gets goals (two agreed metric goals with three check-ins each, one
 off track and one ahead, an open assumption, and a proposal waiting for the client's
@@ -251,6 +257,44 @@ def measure(app, moment: datetime):
     return report, elapsed, cpu, count
 
 
+def _dispatcher_process(config: dict, moment: datetime, ready, results) -> None:
+    """One dispatcher process of ``measure_processes``: build the app, wait for the others, dispatch, report."""
+    sys.path.insert(0, str(ROOT))
+    from portal import create_app
+
+    app = create_app(config)
+    with app.app_context():  # connect and warm up before the start line: the measure is the dispatch
+        from sqlalchemy import text
+
+        from portal.extensions import db
+
+        db.session.execute(text("SELECT 1"))
+        db.session.remove()
+    ready.wait()
+    started = time.time()
+    report, _elapsed, cpu, statements = measure(app, moment)
+    results.put((started, time.time(), cpu, statements, report))
+
+
+def measure_processes(config: dict, moment: datetime, processes: int):
+    """Run ``processes`` dispatchers at once at ``moment``; return (reports, wall seconds, CPU seconds, statements), all added up."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(processes)
+    results = context.Queue()
+    workers = [context.Process(target=_dispatcher_process, args=(config, moment, ready, results)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    found = [results.get(timeout=3600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    if any(worker.exitcode for worker in workers):
+        raise SystemExit(f"a dispatcher process failed: exit codes {[worker.exitcode for worker in workers]}")
+    wall = max(end for _start, end, *_ in found) - min(start for start, *_ in found)
+    return [r for *_, r in found], wall, sum(cpu for _s, _e, cpu, *_ in found), sum(n for *_, n, _r in found)
+
+
 def count_facts(app) -> tuple[int, int]:
     """Return how many facts the weekly updates and lines the weekly notes hold, all projects together."""
     from sqlalchemy import select
@@ -269,16 +313,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--processes", type=int, default=1, help="dispatcher processes started at once (default 1)")
+    parser.add_argument("--batch-size", type=int, default=0, help="PORTAL_WEEKLY_BATCH_SIZE (default: the app's, 200)")
     args = parser.parse_args()
 
     from portal import create_app
 
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-weekly-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app({
+    config = {
         "ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": database_url, "BASE_URL": "https://portal.example",
         "MAIL_DIR": str(workdir / "mail"),
-    })
+    }
+    if args.batch_size:
+        config["WEEKLY_BATCH_SIZE"] = args.batch_size
+    app = create_app(config)
     backend = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
     try:
         print(f"seeding {args.projects} projects into {backend} …", flush=True)
@@ -286,27 +335,57 @@ def main() -> None:
         seed(app, args.projects)
         print(f"  seeded in {time.perf_counter() - started:.1f} s")
 
-        report, elapsed, cpu, statements = measure(app, SLOT + timedelta(minutes=2))
-        if report.sent != args.projects or report.failed:
-            raise SystemExit(f"the dispatch did not send one update per project: {report}")
+        if args.processes > 1:
+            reports, elapsed, cpu, statements = measure_processes(config, SLOT + timedelta(minutes=2), args.processes)
+        else:
+            report, elapsed, cpu, statements = measure(app, SLOT + timedelta(minutes=2))
+            reports = [report]
+        sent, failed = sum(r.sent for r in reports), sum(r.failed + r.busy for r in reports)
+        if sent != args.projects or failed:
+            raise SystemExit(f"the dispatch did not send one update per project: {reports}")
         idle, idle_elapsed, _idle_cpu, idle_statements = measure(app, SLOT + timedelta(minutes=7))
         if idle.sent:
             raise SystemExit(f"a second run sent again: {idle}")
         facts, lines = count_facts(app)
+        emails, duplicates = count_emails(app)
+        if duplicates or emails != sum(r.emails for r in reports):
+            raise SystemExit(f"{emails} weekly emails in the outbox, {duplicates} weeks sent twice: {reports}")
 
         n = args.projects
-        print(f"\nweekly dispatch on {backend}, {n} projects due at once (2 client members + manager copy each)\n")
+        who = f"{args.processes} dispatcher processes" if args.processes > 1 else "one dispatcher"
+        print(f"\nweekly dispatch on {backend}, {n} projects due at once (2 client members + manager copy each), {who}\n")
         print(f"{'':34}{'total':>12}{'per project':>14}")
         print(f"{'time (wall clock)':34}{elapsed:>10.1f} s{elapsed / n * 1000:>11.2f} ms")
-        print(f"{'CPU time of the dispatcher':34}{cpu:>10.1f} s{cpu / n * 1000:>11.2f} ms")
-        print(f"{'SQL statements':34}{statements:>12}{statements / n:>14.1f}")
-        print(f"{'emails queued':34}{report.emails:>12}{report.emails / n:>14.1f}")
+        print(f"{'CPU time of the dispatchers':34}{cpu:>10.1f} s{cpu / n * 1000:>11.2f} ms")
+        print(f"{'SQL statements':34}{statements:>12}{statements / n:>14.2f}")
+        print(f"{'emails queued':34}{emails:>12}{emails / n:>14.1f}")
         print(f"{'facts in the updates':34}{facts:>12}{facts / n:>14.1f}")
         print(f"{'lines in the expectation notes':34}{lines:>12}{lines / n:>14.1f}")
+        if args.processes > 1:
+            print(f"{'weeks sent by each dispatcher':34}{' / '.join(str(r.sent) for r in reports):>12}")
         print(f"{'idle run (nothing due): time':34}{idle_elapsed:>10.2f} s")
         print(f"{'idle run: SQL statements':34}{idle_statements:>12}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def count_emails(app) -> tuple[int, int]:
+    """Return how many weekly emails the outbox holds, and how many (project, week) pairs have two updates (must be 0)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import OutboxEmail, Update, UpdateKind
+
+    with app.app_context():
+        emails = db.session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.kind == "weekly")) or 0
+        twice = db.session.scalar(
+            select(func.count()).select_from(
+                select(Update.project_id).where(Update.kind == UpdateKind.WEEKLY)
+                .group_by(Update.project_id, Update.iso_year, Update.iso_week).having(func.count() > 1).subquery()
+            )
+        ) or 0
+        db.session.remove()
+    return emails, twice
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import insert
 
 from portal.extensions import db
 from portal.models import ActivityEvent, Client, Project, User
@@ -38,6 +40,17 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(events: Sequence[Mapping[str, Any]]) -> None:
+    """Add many events in one INSERT, inside the caller's transaction; the caller commits.
+
+    Each event gives ActivityEvent's columns: ``verb``, ``object_type``, ``object_id``,
+    ``project_id``, ``client_id`` and, if not empty, ``actor_id``, ``data`` and ``internal``.
+    For jobs that write one event per item of a batch (the weekly dispatch).
+    """
+    if events:
+        db.session.execute(insert(ActivityEvent), [{"actor_id": None, "data": {}, "internal": False, **event} for event in events])
 
 
 # --- Words for the timeline ---------------------------------------------------------------------

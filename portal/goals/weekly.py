@@ -21,10 +21,15 @@ the day, the variance, and ``expected_pct`` / ``actual_pct`` for the chart.
 Numbers are stored as plain decimal strings (``"167.11"``) with the goal's ``unit``; the
 template formats them in the reader's language (``goal_measure`` for entered values,
 ``goal_computed`` for computed ones, ``percentage`` for percentages).
+
+Both providers take a whole batch of projects (``batch_provider``): one query for the goals of
+every project, and the goals' rows and progress once per distinct project day in the batch (a
+batch composed at one moment spans at most three calendar days, whatever its time zones).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +39,7 @@ from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
 from portal.goals.progress import GoalProgress, ProgressStatus, percent_of_planned_change, progress_for
-from portal.goals.queries import goal_rows
+from portal.goals.queries import GoalRow, goal_rows
 from portal.goals.units import round_computed
 from portal.models import (
     AssumptionStatus,
@@ -50,7 +55,7 @@ from portal.models import (
 )
 from portal.timeutil import local_today
 from portal.urls import portal_path
-from portal.weekly.facts import Fact
+from portal.weekly.facts import Fact, Period, batch_provider
 
 # The kinds whose sentences are in templates/goals/_facts.html (portal.weekly.facts.fact_sentences).
 SENTENCE_KINDS = frozenset(
@@ -130,21 +135,44 @@ def _today(project: Project, now: datetime) -> date:
 # --- The weekly update ---------------------------------------------------------------------
 
 
-def goal_facts(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
-    """Return how the project's goals stand: slips first, then signatures and assumptions, decisions, progress, dates."""
-    goals = db.session.scalars(
+@batch_provider
+def goal_facts(periods: Sequence[Period]) -> list[list[Fact]]:
+    """Return how the projects' goals stand: slips first, then signatures and assumptions, decisions, progress, dates.
+
+    A constant number of queries for the whole batch: the goals, their rows per distinct
+    project day, the closures and the open assumptions.
+    """
+    found: dict[int, list[Goal]] = defaultdict(list)
+    for goal in db.session.scalars(
         select(Goal)
         .where(
-            Goal.project_id == project.id,
-            or_(Goal.state.in_(_OPEN), and_(Goal.closed_at >= period_start, Goal.closed_at < period_end)),
+            Goal.project_id.in_(sorted({p.project.id for p in periods})),
+            or_(
+                Goal.state.in_(_OPEN),
+                and_(Goal.closed_at >= min(p.period_start for p in periods), Goal.closed_at < max(p.period_end for p in periods)),
+            ),
         )
         .order_by(Goal.id)
-    ).all()
-    if not goals:
-        return []
-    today = _today(project, now)
-    rows = goal_rows(goals, today)  # constant queries: revisions, signatures, progress, assumption counts, closures
-    ids = [g.id for g in goals]
+    ):
+        found[goal.project_id].append(goal)
+    chosen: list[list[Goal]] = []
+    for period in periods:
+        chosen.append([
+            g for g in found.get(period.project.id, [])
+            if g.state in _OPEN or (g.closed_at is not None and period.period_start <= g.closed_at < period.period_end)
+        ])
+    todays = [_today(period.project, period.now) for period in periods]
+    # One goal_rows per project day (constant queries each): every goal of the batch on that day, in list order.
+    by_day: dict[date, dict[int, Goal]] = defaultdict(dict)
+    for goals, today in zip(chosen, todays, strict=True):
+        by_day[today].update((g.id, g) for g in goals)
+    rows_by_day: dict[tuple[date, int], list[GoalRow]] = defaultdict(list)  # (day, project): its rows, in list order
+    for day, goals_of_day in by_day.items():
+        for row in goal_rows(list(goals_of_day.values()), day) if goals_of_day else []:
+            rows_by_day[(day, row.goal.project_id)].append(row)
+    ids = sorted({g.id for goals in chosen for g in goals})
+    if not ids:
+        return [[] for _ in periods]
     closures = db.session.scalars(
         select(GoalClosure)
         .where(GoalClosure.goal_id.in_(ids), GoalClosure.status.in_((ClosureStatus.PENDING, ClosureStatus.CONFIRMED)))
@@ -152,9 +180,10 @@ def goal_facts(project: Project, period_start: datetime, period_end: datetime, n
     ).all()
     pending = {c.goal_id: c for c in closures if c.status is ClosureStatus.PENDING}
     confirmed = {c.goal_id: c for c in closures if c.status is ClosureStatus.CONFIRMED}  # the last one wins
-    unconfirmed = [r.goal.id for r in rows if r.unconfirmed and not r.goal.state.is_closed]
-    assumptions = (
-        db.session.scalars(
+    unconfirmed = sorted({r.goal.id for rows in rows_by_day.values() for r in rows if r.unconfirmed and not r.goal.state.is_closed})
+    assumptions_of: dict[int, list[GoalAssumption]] = defaultdict(list)
+    if unconfirmed:
+        for assumption in db.session.scalars(
             select(GoalAssumption)
             .where(
                 GoalAssumption.goal_id.in_(unconfirmed),
@@ -162,11 +191,31 @@ def goal_facts(project: Project, period_start: datetime, period_end: datetime, n
                 GoalAssumption.status != AssumptionStatus.CONFIRMED,
             )
             .order_by(GoalAssumption.goal_id, GoalAssumption.id)
-        ).all()
-        if unconfirmed
-        else []
-    )
+        ):
+            assumptions_of[assumption.goal_id].append(assumption)
+    results: list[list[Fact]] = []
+    for period, goals, today in zip(periods, chosen, todays, strict=True):
+        if not goals:
+            results.append([])
+            continue
+        mine = {g.id for g in goals}
+        rows = [r for r in rows_by_day[(today, period.project.id)] if r.goal.id in mine]
+        assumptions = [
+            a for goal_id in sorted(r.goal.id for r in rows if r.unconfirmed and not r.goal.state.is_closed)
+            for a in assumptions_of.get(goal_id, [])
+        ]
+        results.append(_goal_facts(rows, today, pending, confirmed, assumptions))
+    return results
 
+
+def _goal_facts(
+    rows: list[GoalRow],
+    today: date,
+    pending: dict[int, GoalClosure],
+    confirmed: dict[int, GoalClosure],
+    assumptions: list[GoalAssumption],
+) -> list[Fact]:
+    """Return one project's goal facts from its goals' rows (in list order) and their closures and open assumptions."""
     facts: list[Fact] = []
     titles: dict[int, str] = {}
     for row in rows:
@@ -262,12 +311,30 @@ def measured_goals(project: Project) -> Sequence[Goal]:
     ).all()
 
 
-def goal_lines(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
-    """Return, for every agreed open goal, expected against actual on the day (three queries)."""
-    goals = measured_goals(project)
-    if not goals:
-        return []
-    progress = progress_for(goals, _today(project, now))
+@batch_provider
+def goal_lines(periods: Sequence[Period]) -> list[list[Fact]]:
+    """Return, for every agreed open goal, expected against actual on the day (one query, and two per distinct project day)."""
+    found: dict[int, list[Goal]] = defaultdict(list)
+    for goal in db.session.scalars(
+        select(Goal)
+        .where(Goal.project_id.in_(sorted({p.project.id for p in periods})), Goal.state == GoalState.AGREED)
+        .order_by(Goal.id)
+    ):
+        found[goal.project_id].append(goal)
+    todays = [_today(period.project, period.now) for period in periods]
+    by_day: dict[date, dict[int, Goal]] = defaultdict(dict)
+    for period, today in zip(periods, todays, strict=True):
+        by_day[today].update((g.id, g) for g in found.get(period.project.id, []))
+    progress_by_day = {day: progress_for(list(goals.values()), day) for day, goals in by_day.items() if goals}
+    results = []
+    for period, today in zip(periods, todays, strict=True):
+        goals = found.get(period.project.id, [])
+        results.append(_goal_lines(goals, progress_by_day[today]) if goals else [])
+    return results
+
+
+def _goal_lines(goals: Sequence[Goal], progress: dict[int, GoalProgress]) -> list[Fact]:
+    """Return one project's goal lines from its agreed goals' progress."""
     lines = []
     for goal in goals:
         p = progress[goal.id]

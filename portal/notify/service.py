@@ -52,23 +52,44 @@ def queue_email(
     """
     if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)) is not None:
         return None
-    language = recipient.language or current_app.config["DEFAULT_LANGUAGE"]
-    subject, text, html = render_email(template, language, recipient=recipient, **context)
-    email = OutboxEmail(
-        idempotency_key=key,
-        user_id=recipient.id,
-        to_address=to_address or recipient.email,
-        to_name=_one_line(recipient.name, 120),
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        language=language,
-        kind=kind,
-        status=EmailStatus.QUEUED,
-        next_attempt_at=utcnow(),
-    )
+    email = OutboxEmail(**email_values(recipient, kind=kind, key=key, template=template, to_address=to_address, **context))
     db.session.add(email)
     return email
+
+
+def email_values(
+    recipient: User,
+    *,
+    kind: str,
+    key: str,
+    template: str,
+    to_address: str | None = None,
+    **context: Any,
+) -> dict[str, Any]:
+    """Return the columns of the email ``queue_email`` would queue, rendered in the recipient's language (for bulk inserts)."""
+    language = recipient.language or current_app.config["DEFAULT_LANGUAGE"]
+    subject, text, html = render_email(template, language, recipient=recipient, **context)
+    return {
+        "idempotency_key": key,
+        "user_id": recipient.id,
+        "to_address": to_address or recipient.email,
+        "to_name": _one_line(recipient.name, 120),
+        "subject": subject,
+        "text_body": text,
+        "html_body": html,
+        "language": language,
+        "kind": kind,
+        "status": EmailStatus.QUEUED,
+        "next_attempt_at": utcnow(),
+    }
+
+
+def queued_keys(keys: Iterable[str]) -> set[str]:
+    """Return which of ``keys`` were queued already (one query): the idempotency check of ``queue_email``, for many at once."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    return set(db.session.scalars(select(OutboxEmail.idempotency_key).where(OutboxEmail.idempotency_key.in_(wanted))))
 
 
 def queue_each(recipients: Iterable[User], *, kind: str, key: str, template: str, **context: Any) -> None:

@@ -1,18 +1,29 @@
 """Send the weekly updates that are due: the database, not the scheduler, decides what is due.
 
 Each project's weekly update has a unique key (project, ISO year, ISO week of its time
-zone). The dispatcher inserts that row *first*, then composes, writes the week's
-expectation note and queues the emails, and commits all of it in one transaction per
-project. A second dispatcher (thread or process) that reaches the same week either
-sees the row and skips it, or fails on the unique key (PostgreSQL makes it wait for the
-first one's commit) and skips it; a crash rolls everything back and the next run does
-the week again. So nothing is sent twice and nothing is lost. After downtime, every
-missed week since the last update is sent once, oldest first, marked late.
+zone). The dispatcher works in batches of projects (``PORTAL_WEEKLY_BATCH_SIZE``, default
+200): it inserts the batch's update rows *first* (``INSERT … ON CONFLICT DO NOTHING
+RETURNING``: the rows another dispatcher already has are simply not returned), then
+composes every claimed week from each fact provider in a constant number of queries for
+the whole batch, writes the expectation notes, the activity events and the emails in bulk,
+and commits the batch in one transaction. A second dispatcher (thread or process) that
+reaches the same week either does not get its row (PostgreSQL makes it wait for the first
+one's commit) and skips it; on PostgreSQL each dispatcher also takes a transaction-level
+advisory lock per project with ``pg_try_advisory_xact_lock`` before claiming, so it skips
+the projects another dispatcher is composing right now instead of waiting for them, and
+several dispatchers share the work. A crash rolls the uncommitted batch back and the next
+run does those weeks again. A batch that fails is done again one project at a time, so
+one broken project does not hold up the others. So nothing is sent twice and nothing is
+lost. After downtime, every missed week since the last update is sent once, oldest first,
+marked late: a batch holds one week per project, the next week of each project goes in a
+later batch, after the week before it was committed.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
@@ -20,27 +31,34 @@ from typing import Any, Protocol, cast
 from flask import current_app
 from flask_babel import force_locale
 from markupsafe import Markup
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from portal import activity
-from portal.expectations.service import write_weekly_note
 from portal.extensions import db
 from portal.models import (
     ActivityEvent,
     Client,
+    ExpectationNote,
+    NoteSource,
+    OutboxEmail,
     Project,
+    ProjectMember,
     ProjectStatus,
+    Role,
     Update,
     UpdateKind,
     UpdateStatus,
+    User,
+    Visibility,
     WeeklyNote,
 )
-from portal.notify.service import queue_email
-from portal.updates.service import client_members
+from portal.notify.service import email_values, queued_keys
 from portal.urls import portal_url
-from portal.weekly.facts import Fact, compose, group_facts, is_quiet
+from portal.weekly.facts import Fact, Period, compose_many, expectation_facts, group_facts, is_quiet
 from portal.weekly.slots import WeekSlot, current_week, late_after, latest_slot, shift_week, slot_for, weeks_between
 
 log = logging.getLogger(__name__)
@@ -189,30 +207,70 @@ def _since_reactivation(project_id: int, slots: list[WeekSlot]) -> list[WeekSlot
 
 # --- Sending ---------------------------------------------------------------------------------
 
+ADVISORY_NAMESPACE = 0x5EED  # first key of the dispatchers' advisory locks on PostgreSQL (the second: the project id)
+_WEEK_KEY = ("project_id", "iso_year", "iso_week")  # the weekly update's unique key
+
+
+def batch_size() -> int:
+    """Return how many projects one transaction of the dispatch covers (PORTAL_WEEKLY_BATCH_SIZE, default 200)."""
+    return max(1, int(current_app.config.get("WEEKLY_BATCH_SIZE", 200)))
+
 
 def dispatch_weekly(now: datetime, project_id: int | None = None, force: bool = False) -> DispatchReport:
-    """Send every weekly update due at ``now`` (see ``due_weeklies``); commits once per project and week."""
+    """Send every weekly update due at ``now`` (see ``due_weeklies``); commits once per batch of projects."""
     report = DispatchReport()
     items = due_weeklies(now, project_id=project_id, force=force)
     db.session.rollback()  # end the read transaction before the writes
     stopped: set[int] = set()  # a project's weeks go out in order: after a miss, its later weeks wait for the next run
+    size = batch_size()
+    for round_items in _rounds(items):
+        pending = [item for item in round_items if item.project_id not in stopped]
+        for start in range(0, len(pending), size):
+            _dispatch(pending[start : start + size], now, report, stopped)
+    return report
+
+
+def _rounds(items: list[DueWeekly]) -> list[list[DueWeekly]]:
+    """Split the due weeks into rounds: each project's oldest week in the first, its next one in the second…
+
+    A batch then holds one week per project, and a project's next week is composed after
+    the week before it was committed (it sees that week's update, its notes taken).
+    """
+    rounds: list[list[DueWeekly]] = []
+    seen: dict[int, int] = {}
     for item in items:
-        if item.project_id in stopped:
-            continue
-        try:
-            emails = send_weekly(item, now)
-        except OperationalError as error:
-            db.session.rollback()
-            report.busy += 1
-            stopped.add(item.project_id)
-            log.warning("weekly %s of project %s: database busy, next run retries (%s)", item.label, item.project_id, error.orig)
-            continue
-        except Exception:
-            db.session.rollback()
-            report.failed += 1
-            stopped.add(item.project_id)
-            log.exception("weekly %s of project %s failed; the next run retries", item.label, item.project_id)
-            continue
+        n = seen.get(item.project_id, 0)
+        seen[item.project_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(item)
+    return rounds
+
+
+def _dispatch(batch: list[DueWeekly], now: datetime, report: DispatchReport, stopped: set[int]) -> None:
+    """Send one batch and count what happened; a failing batch is sent again one project at a time."""
+    try:
+        outcome = send_batch(batch, now)
+    except OperationalError as error:
+        db.session.rollback()
+        report.busy += len(batch)
+        stopped.update(item.project_id for item in batch)
+        log.warning("weekly batch of %d projects from project %s: database busy, next run retries (%s)", len(batch), batch[0].project_id, error.orig)
+        return
+    except Exception:
+        db.session.rollback()
+        if len(batch) > 1:
+            log.warning("weekly batch of %d projects from project %s failed; sending them one by one", len(batch), batch[0].project_id)
+            for item in batch:
+                _dispatch([item], now, report, stopped)
+            return
+        [item] = batch
+        report.failed += 1
+        stopped.add(item.project_id)
+        log.exception("weekly %s of project %s failed; the next run retries", item.label, item.project_id)
+        return
+    for item in batch:
+        emails = outcome[item]
         if emails is None:
             report.skipped += 1
             stopped.add(item.project_id)
@@ -221,7 +279,6 @@ def dispatch_weekly(now: datetime, project_id: int | None = None, force: bool = 
         report.late += int(item.late)
         report.emails += emails
         report.weeks.append(f"{item.project_id}:{item.label}")
-    return report
 
 
 def send_weekly(item: DueWeekly, now: datetime) -> int | None:
@@ -229,79 +286,267 @@ def send_weekly(item: DueWeekly, now: datetime) -> int | None:
 
     Returns the number of emails queued.
     """
-    project = db.session.scalar(
-        select(Project).where(Project.id == item.project_id).options(joinedload(Project.client), joinedload(Project.manager))
-    )
-    if project is None:
-        return None
-    claim = Update(
-        project_id=project.id,
-        kind=UpdateKind.WEEKLY,
-        status=UpdateStatus.PUBLISHED,
-        title="",
-        iso_year=item.iso_year,
-        iso_week=item.iso_week,
-        week_of=item.week_of,
-        period_start=item.period_start,
-        period_end=item.period_end,
-        late=item.late,
-        published_at=now,
-        created_at=now,
-        updated_at=now,
-        facts=[],
-    )
-    db.session.add(claim)
-    try:
-        db.session.flush()  # the claim: insert first, compose after
-    except IntegrityError:
-        db.session.rollback()
-        log.info("weekly %s of project %s was sent by another dispatcher", item.label, item.project_id)
-        return None
+    return send_batch([item], now)[item]
 
-    facts = compose(project, item.period_start, item.period_end, now)
-    claim.facts = [fact.to_json() for fact in facts]
-    claim.suggests_call = any(fact.kind == "call_suggested" for fact in facts)
-    _take_notes(claim, facts)
-    write_weekly_note(
-        project,
-        iso_year=item.iso_year,
-        iso_week=item.iso_week,
-        week_of=item.week_of,
-        period_start=item.period_start,
-        period_end=item.period_end,
-        now=now,
-    )
-    activity.record(None, "update.weekly_sent", claim, project=project, data={"week": item.label, "late": item.late})
 
-    link = portal_url("updates.show", project_id=project.id, update_id=claim.id)
-    groups = group_facts(claim.facts)
-    quiet = is_quiet(claim.facts)
-    recipients = client_members(project, weekly=True)
-    manager = project.manager
-    if manager.active and manager.notify_weekly:
-        recipients.append(manager)
-    rendered: dict[str, tuple[Markup, Markup]] = {}  # the facts are the same for everyone: render them once per language
-    queued = 0
-    for recipient in recipients:
-        language = recipient.language or current_app.config["DEFAULT_LANGUAGE"]
-        if language not in rendered:
-            rendered[language] = render_weekly_facts(groups, language)
-        facts_text, facts_html = rendered[language]
-        email = queue_email(
-            recipient,
-            kind="weekly",
-            key=f"weekly:{project.id}:{item.label}:{recipient.id}",
-            template="emails/weekly_update.html",
-            project=project,
-            update=claim,
-            quiet=quiet,
-            facts_text=facts_text,
-            facts_html=facts_html,
-            link=link,
-            is_copy=recipient.is_staff,
+def send_batch(items: Sequence[DueWeekly], now: datetime) -> dict[DueWeekly, int | None]:
+    """Claim, compose, record and queue the weekly updates of ``items`` (one week per project), and commit them together.
+
+    Returns the number of emails queued per item, None for the items another dispatcher
+    had. A constant number of statements whatever the number of items (see the module's
+    docstring for why two dispatchers never send a week twice). Everything written carries
+    the moment ``now``, as the update's ``published_at`` does: its note, its activity event
+    and its emails.
+    """
+    outcome: dict[DueWeekly, int | None] = dict.fromkeys(items)
+    if len({item.project_id for item in items}) != len(items):
+        raise ValueError("a batch holds one week per project")
+    with db.session.no_autoflush:  # nothing composing reads needs what is pending: no flush before each query
+        projects = {
+            project.id: project
+            for project in db.session.scalars(
+                select(Project)
+                .where(Project.id.in_(sorted(item.project_id for item in items)))
+                .options(joinedload(Project.client), joinedload(Project.manager))
+            ).unique()
+        }
+        claims = _claim([item for item in items if item.project_id in projects], now)
+        claimed = [item for item in items if item.project_id in claims]
+        if not claimed:
+            db.session.rollback()  # ends the transaction, and with it any advisory lock
+            return outcome
+        periods = [Period(projects[item.project_id], item.period_start, item.period_end, now) for item in claimed]
+        composed = compose_many(periods)
+        stored = [[fact.to_json() for fact in facts] for facts in composed]
+        db.session.execute(
+            update(Update),
+            [
+                {
+                    "id": claims[item.project_id],
+                    "facts": facts,
+                    "suggests_call": any(f["kind"] == "call_suggested" for f in facts),
+                    "updated_at": now,
+                }
+                for item, facts in zip(claimed, stored, strict=True)
+            ],
         )
-        queued += email is not None
+        _take_notes([(claims[item.project_id], facts) for item, facts in zip(claimed, composed, strict=True)])
+        _write_notes(claimed, periods)
+        activity.record_many(
+            [
+                {
+                    "verb": "update.weekly_sent",
+                    "object_type": "update",
+                    "object_id": claims[item.project_id],
+                    "project_id": item.project_id,
+                    "client_id": projects[item.project_id].client_id,
+                    "data": {"week": item.label, "late": item.late},
+                    "created_at": now,
+                }
+                for item in claimed
+            ]
+        )
+        queued = _queue_emails(claimed, projects, claims, stored, now)
     db.session.commit()
+    for item in claimed:
+        outcome[item] = queued.get(item, 0)
+    return outcome
+
+
+def _claim(items: Sequence[DueWeekly], now: datetime) -> dict[int, int]:
+    """Insert the update rows of ``items``: return project id -> update id of the rows this dispatcher got.
+
+    The unique key (project, ISO year, ISO week) decides: a row another dispatcher already
+    inserted is not returned (on PostgreSQL, the insert waits for that dispatcher's commit
+    or rollback first). On PostgreSQL the projects another dispatcher is working on are
+    skipped before that, without waiting: each claim takes a transaction-level advisory
+    lock per project, which only one transaction can hold.
+    """
+    if not items:
+        return {}
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        free = set(
+            db.session.scalars(
+                text("SELECT p FROM unnest(CAST(:ids AS integer[])) AS p WHERE pg_try_advisory_xact_lock(:namespace, p)"),
+                {"ids": [item.project_id for item in items], "namespace": ADVISORY_NAMESPACE},
+            )
+        )
+        items = [item for item in items if item.project_id in free]
+        if not items:
+            return {}
+    rows = [_claim_row(item, now) for item in items]
+    insert_: Any = None
+    if dialect == "postgresql":
+        insert_ = postgresql_insert
+    elif dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 35):
+        insert_ = sqlite_insert
+    if insert_ is not None:
+        statement = insert_(Update).values(rows).on_conflict_do_nothing(index_elements=list(_WEEK_KEY))
+        return {project_id: update_id for update_id, project_id in db.session.execute(statement.returning(Update.id, Update.project_id))}
+    claims = {}
+    for row in rows:  # another database: one insert per week, each in a savepoint
+        try:
+            with db.session.begin_nested():
+                claims[row["project_id"]] = db.session.execute(insert(Update).values(row).returning(Update.id)).scalar_one()
+        except IntegrityError:
+            log.info("weekly %s-W%02d of project %s was sent by another dispatcher", row["iso_year"], row["iso_week"], row["project_id"])
+    return claims
+
+
+def _claim_row(item: DueWeekly, now: datetime) -> dict[str, Any]:
+    """Return the columns of a weekly update's row as claimed, before its facts are composed."""
+    return {
+        "project_id": item.project_id,
+        "author_id": None,
+        "kind": UpdateKind.WEEKLY,
+        "status": UpdateStatus.PUBLISHED,
+        "title": "",
+        "body": "",
+        "done": "",
+        "next_steps": "",
+        "blockers": "",
+        "needs": "",
+        "iso_year": item.iso_year,
+        "iso_week": item.iso_week,
+        "week_of": item.week_of,
+        "period_start": item.period_start,
+        "period_end": item.period_end,
+        "late": item.late,
+        "suggests_call": False,
+        "published_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "facts": [],
+    }
+
+
+def _write_notes(items: Sequence[DueWeekly], periods: Sequence[Period]) -> None:
+    """Write each claimed week's expectation note from the providers, unless written already (as ``write_weekly_note``, in bulk)."""
+    written = {
+        (project_id, iso_year, iso_week)
+        for project_id, iso_year, iso_week in db.session.execute(
+            select(ExpectationNote.project_id, ExpectationNote.iso_year, ExpectationNote.iso_week).where(
+                tuple_(ExpectationNote.project_id, ExpectationNote.iso_year, ExpectationNote.iso_week).in_(
+                    [(item.project_id, item.iso_year, item.iso_week) for item in items]
+                )
+            )
+        )
+    }
+    todo = [(item, period) for item, period in zip(items, periods, strict=True) if (item.project_id, item.iso_year, item.iso_week) not in written]
+    if not todo:
+        return
+    lines = expectation_facts.collect_many([period for _item, period in todo])
+    db.session.execute(
+        insert(ExpectationNote),
+        [
+            {
+                "project_id": item.project_id,
+                "source": NoteSource.WEEKLY,
+                "visibility": Visibility.SHARED,
+                "iso_year": item.iso_year,
+                "iso_week": item.iso_week,
+                "week_of": item.week_of,
+                "facts": [fact.to_json() for fact in facts],
+                "created_at": period.now,
+                "updated_at": period.now,
+            }
+            for (item, period), facts in zip(todo, lines, strict=True)
+        ],
+    )
+
+
+def _recipients(projects: Sequence[Project]) -> dict[int, list[User]]:
+    """Return who receives each project's weekly email: its client members who want it (``client_members``), then its manager."""
+    members: dict[int, list[User]] = {project.id: [] for project in projects}
+    for project_id, user in db.session.execute(
+        select(ProjectMember.project_id, User)
+        .join(User, User.id == ProjectMember.user_id)
+        .join(Project, Project.id == ProjectMember.project_id)
+        .where(
+            ProjectMember.project_id.in_(sorted(members)),
+            User.role == Role.CLIENT,
+            User.client_id == Project.client_id,
+            User.active.is_(True),
+            User.notify_weekly.is_(True),
+        )
+        .order_by(User.id)
+    ):
+        members[project_id].append(user)
+    for project in projects:
+        manager = project.manager
+        if manager.active and manager.notify_weekly:
+            members[project.id].append(manager)
+    return members
+
+
+def _queue_emails(
+    items: Sequence[DueWeekly],
+    projects: dict[int, Project],
+    claims: dict[int, int],
+    stored: Sequence[list[dict[str, Any]]],
+    now: datetime,
+) -> dict[DueWeekly, int]:
+    """Queue every recipient's weekly email of the claimed weeks, in one insert; return how many per week."""
+    recipients = _recipients([projects[item.project_id] for item in items])
+    keys = {
+        item: [(recipient, f"weekly:{item.project_id}:{item.label}:{recipient.id}") for recipient in recipients[item.project_id]]
+        for item in items
+    }
+    taken = queued_keys(key for pairs in keys.values() for _recipient, key in pairs)
+    default_language = current_app.config["DEFAULT_LANGUAGE"]
+    stamped = {"created_at": now, "queued_at": now, "next_attempt_at": now}  # the moment of the update they carry
+    rows: list[dict[str, Any]] = []
+    queued: dict[DueWeekly, int] = {}
+    for item, facts in zip(items, stored, strict=True):
+        project = projects[item.project_id]
+        claim = Update(  # what the email template reads of the update: never added to the session
+            id=claims[item.project_id],
+            project_id=project.id,
+            kind=UpdateKind.WEEKLY,
+            status=UpdateStatus.PUBLISHED,
+            iso_year=item.iso_year,
+            iso_week=item.iso_week,
+            week_of=item.week_of,
+            period_start=item.period_start,
+            period_end=item.period_end,
+            late=item.late,
+            published_at=now,
+            facts=facts,
+        )
+        link = portal_url("updates.show", project_id=project.id, update_id=claim.id)
+        groups = group_facts(facts)
+        quiet = is_quiet(facts)
+        rendered: dict[str, tuple[Markup, Markup]] = {}  # the facts are the same for everyone: render them once per language
+        count = 0
+        for recipient, key in keys[item]:
+            if key in taken:
+                continue
+            taken.add(key)
+            language = recipient.language or default_language
+            if language not in rendered:
+                rendered[language] = render_weekly_facts(groups, language)
+            facts_text, facts_html = rendered[language]
+            rows.append(
+                email_values(
+                    recipient,
+                    kind="weekly",
+                    key=key,
+                    template="emails/weekly_update.html",
+                    project=project,
+                    update=claim,
+                    quiet=quiet,
+                    facts_text=facts_text,
+                    facts_html=facts_html,
+                    link=link,
+                    is_copy=recipient.is_staff,
+                )
+                | stamped
+            )
+            count += 1
+        queued[item] = count
+    if rows:
+        db.session.execute(insert(OutboxEmail), rows)
     return queued
 
 
@@ -333,17 +578,20 @@ class _FactMacros(Protocol):
         ...
 
 
-def _take_notes(claim: Update, facts: list[Fact]) -> None:
-    """Mark the personal notes this update carries as sent (only the version that was composed)."""
-    for fact in facts:
-        if fact.kind != "manager_note":
-            continue
-        db.session.execute(
-            update(WeeklyNote)
-            .where(
-                WeeklyNote.id == fact.params["note_id"],
-                WeeklyNote.update_id.is_(None),
-                WeeklyNote.version == fact.params["version"],
-            )
-            .values(update_id=claim.id)
-        )
+def _take_notes(composed: Sequence[tuple[int, list[Fact]]]) -> None:
+    """Mark the personal notes each update carries as sent (only the version that was composed), in one statement."""
+    taken = [
+        {"note": fact.params["note_id"], "note_version": fact.params["version"], "claim": update_id}
+        for update_id, facts in composed
+        for fact in facts
+        if fact.kind == "manager_note"
+    ]
+    if not taken:
+        return
+    notes = cast(Table, WeeklyNote.__table__)
+    db.session.execute(
+        notes.update()
+        .where(notes.c.id == bindparam("note"), notes.c.update_id.is_(None), notes.c.version == bindparam("note_version"))
+        .values(update_id=bindparam("claim")),
+        taken,
+    )

@@ -10,10 +10,15 @@ Kinds (sentences in ``templates/updates/_facts.html``):
 - ``call_suggested`` (note): the client prefers phone or meetings, so the update offers a call.
 - ``update_next`` / ``project_target`` (deadline): what comes next; the target date within six weeks.
 - ``update_needs`` (need): "what we need from you" of a manual update.
+
+``manager_note`` and ``manual_updates`` read a whole batch of projects in one query each
+(``batch_provider``); the others only read the project (its client and manager loaded with it).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -31,7 +36,7 @@ from portal.models import (
 )
 from portal.timeutil import project_today
 from portal.urls import portal_path
-from portal.weekly.facts import Fact
+from portal.weekly.facts import Fact, Period, batch_provider
 
 # The kinds whose sentences are in templates/updates/_facts.html (portal.weekly.facts.fact_sentences).
 SENTENCE_KINDS = frozenset(
@@ -51,58 +56,72 @@ SENTENCE_KINDS = frozenset(
 TARGET_HORIZON = timedelta(weeks=6)
 
 
-def manager_note(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
-    """Return the personal note staff added for this update, if any."""
-    notes = db.session.scalars(
+@batch_provider
+def manager_note(periods: Sequence[Period]) -> list[list[Fact]]:
+    """Return the personal note staff added for this update, if any (one query for the batch)."""
+    found: dict[int, list[WeeklyNote]] = defaultdict(list)
+    for note in db.session.scalars(
         select(WeeklyNote)
-        .where(WeeklyNote.project_id == project.id, WeeklyNote.update_id.is_(None))
+        .where(WeeklyNote.project_id.in_(sorted({p.project.id for p in periods})), WeeklyNote.update_id.is_(None))
         .options(joinedload(WeeklyNote.author))
         .order_by(WeeklyNote.id)
-    )
+    ):
+        found[note.project_id].append(note)
     return [
-        Fact(
-            "manager_note",
-            "note",
-            {
-                "note_id": note.id,
-                "version": note.version,
-                "text": note.body,
-                "author": note.author.display_name if note.author else "",
-            },
-        )
-        for note in notes
+        [
+            Fact(
+                "manager_note",
+                "note",
+                {
+                    "note_id": note.id,
+                    "version": note.version,
+                    "text": note.body,
+                    "author": note.author.display_name if note.author else "",
+                },
+            )
+            for note in found.get(period.project.id, [])
+        ]
+        for period in periods
     ]
 
 
-def manual_updates(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
-    """Return the manual updates published in the period, with their blockers, done, next and needs."""
-    updates = db.session.scalars(
+@batch_provider
+def manual_updates(periods: Sequence[Period]) -> list[list[Fact]]:
+    """Return the manual updates published in the period, with their blockers, done, next and needs (one query for the batch)."""
+    found: dict[int, list[Update]] = defaultdict(list)
+    for update in db.session.scalars(
         select(Update)
         .where(
-            Update.project_id == project.id,
+            Update.project_id.in_(sorted({p.project.id for p in periods})),
             Update.kind == UpdateKind.MANUAL,
             Update.status == UpdateStatus.PUBLISHED,
-            Update.published_at >= period_start,
-            Update.published_at < period_end,
+            Update.published_at >= min(p.period_start for p in periods),
+            Update.published_at < max(p.period_end for p in periods),
         )
         .options(joinedload(Update.author))
         .order_by(Update.published_at, Update.id)
-    )
-    facts = []
-    for update in updates:
-        link = portal_path("updates.show", project_id=project.id, update_id=update.id)
-        base = {"update_id": update.id, "title": update.title}
-        if update.blockers:
-            facts.append(Fact("update_blocker", "bad", {**base, "text": update.blockers}, link))
-        if update.done:
-            facts.append(Fact("update_done", "progress", {**base, "text": update.done}, link))
-        author = update.author.display_name if update.author else ""
-        facts.append(Fact("manual_update", "note", {**base, "author": author}, link))
-        if update.next_steps:
-            facts.append(Fact("update_next", "deadline", {**base, "text": update.next_steps}, link))
-        if update.needs:
-            facts.append(Fact("update_needs", "need", {**base, "text": update.needs}, link))
-    return facts
+    ):
+        found[update.project_id].append(update)
+    results = []
+    for period in periods:
+        facts = []
+        for update in found.get(period.project.id, []):
+            if update.published_at is None or not period.period_start <= update.published_at < period.period_end:
+                continue
+            link = portal_path("updates.show", project_id=period.project.id, update_id=update.id)
+            base = {"update_id": update.id, "title": update.title}
+            if update.blockers:
+                facts.append(Fact("update_blocker", "bad", {**base, "text": update.blockers}, link))
+            if update.done:
+                facts.append(Fact("update_done", "progress", {**base, "text": update.done}, link))
+            author = update.author.display_name if update.author else ""
+            facts.append(Fact("manual_update", "note", {**base, "author": author}, link))
+            if update.next_steps:
+                facts.append(Fact("update_next", "deadline", {**base, "text": update.next_steps}, link))
+            if update.needs:
+                facts.append(Fact("update_needs", "need", {**base, "text": update.needs}, link))
+        results.append(facts)
+    return results
 
 
 def project_dates(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:

@@ -12,7 +12,19 @@ A feature adds its providers in its ``init_app``; the composer knows none of the
 
 A provider is called with the project, the period the update covers (``period_start``
 inclusive, ``period_end`` exclusive, both aware UTC) and the moment of composing; it
-returns facts and must run a constant number of queries. ``params`` must be
+returns facts and must run a constant number of queries.
+
+The weekly dispatch composes a batch of projects at once. A provider written with
+:func:`batch_provider` takes the whole batch (a sequence of :class:`Period`) and returns
+each period's facts, in a constant number of queries whatever the batch's size; it can
+still be called for one project as above (the preview does)::
+
+    @batch_provider
+    def goal_facts(periods: Sequence[Period]) -> list[list[Fact]]:
+        goals = …  # one query for every project of the batch
+        return [facts_of(period, goals) for period in periods]
+
+A plain provider is called once per project of the batch. ``params`` must be
 JSON-serialisable: the facts are stored with the update (or note) and turned into
 sentences in each reader's language when a page or an email is rendered
 (``templates/weekly/_facts.html``, with each feature's sentences in ``templates/<feature>/_facts.html``).
@@ -20,6 +32,7 @@ sentences in each reader's language when a page or an email is rendered
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -80,22 +93,71 @@ def is_portal_path(link: str) -> bool:
 FactProvider = Callable[[Project, datetime, datetime, datetime], list[Fact]]
 
 
+@dataclass(frozen=True)
+class Period:
+    """One project's period in a batch: what a batch provider is given for each project."""
+
+    project: Project
+    period_start: datetime  # inclusive, aware UTC
+    period_end: datetime  # exclusive, aware UTC
+    now: datetime  # the moment of composing
+
+
+ManyFacts = Callable[[Sequence[Period]], list[list[Fact]]]
+
+
+class BatchProvider:
+    """A provider of facts for many projects at once (see :func:`batch_provider`); also callable for one project."""
+
+    def __init__(self, many: ManyFacts) -> None:
+        self.many = many
+        functools.update_wrapper(self, many)
+
+    def __call__(self, project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
+        """Return the facts of one project (a batch of one)."""
+        return self.many([Period(project, period_start, period_end, now)])[0]
+
+
+def batch_provider(many: ManyFacts) -> BatchProvider:
+    """Make ``many`` (periods -> each period's facts, in their order) a provider that registries call once per batch."""
+    return BatchProvider(many)
+
+
+def _checked(key: str, facts: Sequence[Fact]) -> list[Fact]:
+    """Return ``facts`` after checking each is a Fact with JSON-serialisable params."""
+    for fact in facts:
+        if not isinstance(fact, Fact):
+            raise TypeError(f"provider {key!r} returned {fact!r}, not a Fact")
+        try:
+            fact.to_json()
+        except TypeError as error:
+            raise TypeError(f"provider {key!r}: params of {fact.kind!r} are not JSON: {error}") from None
+    return list(facts)
+
+
 class FactRegistry(Registry[FactProvider]):
     """Fact providers of one composition, called in their ``order``."""
 
     def collect(self, project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
         """Call every provider of the current app in order and return their facts (checked: JSON-serialisable params)."""
-        facts: list[Fact] = []
+        return self.collect_many([Period(project, period_start, period_end, now)])[0]
+
+    def collect_many(self, periods: Sequence[Period]) -> list[list[Fact]]:
+        """Return each period's facts from every provider, in provider order: batch providers once, others per period."""
+        collected: list[list[Fact]] = [[] for _ in periods]
+        if not periods:
+            return collected
         for entry in self.entries():
-            for fact in entry.value(project, period_start, period_end, now):
-                if not isinstance(fact, Fact):
-                    raise TypeError(f"provider {entry.key!r} returned {fact!r}, not a Fact")
-                try:
-                    fact.to_json()
-                except TypeError as error:
-                    raise TypeError(f"provider {entry.key!r}: params of {fact.kind!r} are not JSON: {error}") from None
-                facts.append(fact)
-        return facts
+            provider = entry.value
+            if isinstance(provider, BatchProvider):
+                results = provider.many(periods)
+                if len(results) != len(periods):
+                    raise TypeError(f"provider {entry.key!r} returned {len(results)} lists of facts for {len(periods)} periods")
+            else:
+                results = [provider(p.project, p.period_start, p.period_end, p.now) for p in periods]
+            for facts, found in zip(collected, results, strict=True):
+                facts.extend(_checked(entry.key, found))
+        return collected
 
 
 # Providers of the weekly update, and of the weekly expectation-vs-reality note.
@@ -115,8 +177,34 @@ class FactSentences:
 fact_sentences: Registry[FactSentences] = Registry("fact_sentences")
 
 
+_SENTENCES_CACHE = "rapport.fact_sentences_cache"  # app.extensions: (the registry's entries, {kind: module})
+
+
 def sentences_for(kind: str) -> Any:
-    """Return the template module with the sentences of ``kind`` for the current app (None: the generic sentence)."""
+    """Return the template module with the sentences of ``kind`` for the current app (None: the generic sentence).
+
+    Called for every fact of every page and email: the module of each kind is kept per app
+    (the registry's list of entries is replaced whenever an entry is added or removed, which
+    starts a new cache), unless templates are reloaded when they change (development).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's proxy
+    env = app.jinja_env
+    if env.auto_reload:
+        return _sentences_module(kind)
+    entries = fact_sentences.entries(app)
+    cached = app.extensions.get(_SENTENCES_CACHE)
+    if cached is None or cached[0] is not entries:
+        cached = app.extensions[_SENTENCES_CACHE] = (entries, {})
+    modules: dict[str, Any] = cached[1]
+    try:
+        return modules[kind]
+    except KeyError:
+        module = modules[kind] = _sentences_module(kind)
+        return module
+
+
+def _sentences_module(kind: str) -> Any:
+    """Find the template module with the sentences of ``kind`` (None: the generic sentence)."""
     for sentences in fact_sentences.values():
         if kind in sentences.kinds:
             return current_app.jinja_env.get_template(sentences.template).module
@@ -125,8 +213,12 @@ def sentences_for(kind: str) -> Any:
 
 def compose(project: Project, period_start: datetime, period_end: datetime, now: datetime) -> list[Fact]:
     """Return the facts of the weekly update: grouped by severity (bad news first), then provider order."""
-    facts = weekly_facts.collect(project, period_start, period_end, now)
-    return sorted(facts, key=lambda f: _RANK[f.severity])  # stable: provider order within a severity
+    return compose_many([Period(project, period_start, period_end, now)])[0]
+
+
+def compose_many(periods: Sequence[Period]) -> list[list[Fact]]:
+    """Return the facts of each period's weekly update (as :func:`compose`), every batch provider called once."""
+    return [sorted(facts, key=lambda f: _RANK[f.severity]) for facts in weekly_facts.collect_many(periods)]  # stable sort
 
 
 def is_quiet(facts: Sequence[dict[str, Any]] | Sequence[Fact]) -> bool:
