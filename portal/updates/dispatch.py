@@ -57,8 +57,9 @@ from portal.models import (
     WeeklyNote,
 )
 from portal.notify.service import email_values, queued_keys
+from portal.templating import fact_href
 from portal.urls import portal_url
-from portal.weekly.facts import Fact, Period, compose_many, expectation_facts, group_facts, is_quiet
+from portal.weekly.facts import Fact, Period, compose_many, expectation_facts, group_facts, is_quiet, sentences_for
 from portal.weekly.slots import WeekSlot, current_week, late_after, latest_slot, shift_week, slot_for, weeks_between
 
 log = logging.getLogger(__name__)
@@ -559,11 +560,22 @@ def render_weekly_facts(groups: list[tuple[str, list[dict[str, Any]]]], language
     # Jinja adds a template's macros to its module at runtime; its type declares none.
     macros = cast(_FactMacros, current_app.jinja_env.get_template("weekly/_facts.html").module)
     with force_locale(language):
+        # Each fact's sentence, details and link are rendered once, for both parts.
+        prepared = [(severity, [_prepared(fact, macros) for fact in items]) for severity, items in groups]
         # The macros' output was escaped by Jinja (an autoescaped .html template): Markup only
         # keeps it from being escaped a second time.
-        text = Markup(macros.weekly_email_text(groups).strip("\n"))  # noqa: S704
-        html = Markup(macros.weekly_email_html(groups))  # noqa: S704
+        text = Markup(macros.weekly_email_text(prepared).strip("\n"))  # noqa: S704
+        html = Markup(macros.weekly_email_html(prepared))  # noqa: S704
     return text, html
+
+
+def _prepared(fact: dict[str, Any], macros: _FactMacros) -> dict[str, Any]:
+    """Return ``fact`` with its headline, detail lines and absolute link rendered (in the current locale)."""
+    lines: list[Any] = []
+    sentences = sentences_for(fact.get("kind") or "")
+    if sentences is not None:
+        sentences.slip_lines(fact, lines)
+    return {**fact, "_headline": macros.headline(fact), "_lines": lines, "_href": fact_href(fact.get("link"), True)}
 
 
 class _FactMacros(Protocol):
@@ -575,6 +587,10 @@ class _FactMacros(Protocol):
 
     def weekly_email_html(self, groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
         """Return the HTML part's facts."""
+        ...
+
+    def headline(self, fact: dict[str, Any]) -> str:
+        """Return the fact's sentence (escaped)."""
         ...
 
 
