@@ -49,6 +49,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
@@ -60,13 +61,17 @@ from wtforms import ValidationError
 
 from portal.errors import DomainError
 from portal.storage import delete_quietly
-from portal.storage.base import CHUNK_SIZE, ObjectWriter, Storage, StoredFile
+from portal.storage.base import CHUNK_SIZE, ObjectWriter, Storage, StorageError, StoredFile
 from portal.storage.filetypes import FILE_TYPES, sniff
 from portal.storage.images import ImageRejected, inspect_image, max_pixels
 from portal.storage.names import clean_filename, extension_of
 from portal.storage.svg import SvgCheck, SvgRefused
 
 log = logging.getLogger(__name__)
+
+# What a backend raises when it cannot store: its own error, the disk's, or the object store's.
+STORAGE_FAILURES: tuple[type[BaseException], ...] = (StorageError, OSError, BotoCoreError, ClientError)
+STORE_FAILED = _l("The file could not be stored just now, so nothing was saved. Try again in a few minutes.")
 
 HEAD_SIZE = 16 * 1024  # bytes kept from the start of each file for the magic-byte check
 MAX_FIELD_BYTES = 64 * 1024  # a non-file field (the CSRF token…) longer than this is refused
@@ -79,7 +84,7 @@ class UploadRejected(DomainError):
     """An upload was refused; ``message`` says why in the user's language.
 
     ``status`` is 413 for files over the size limit, 400 for a malformed or interrupted
-    request, else 422. ``filename`` is the (cleaned) name of the file at fault, if any.
+    request, 503 when the storage failed, else 422. ``filename`` is the (cleaned) name of the file at fault, if any.
     ``fields`` holds the form's other fields as far as they were received, so a form that
     sends text with its files can be shown again with what the user typed.
     """
@@ -424,6 +429,17 @@ def receive_upload(
         error.fields = dict(batch.fields)
         _drain(stream)
         raise
+    except STORAGE_FAILURES:
+        # The disk or the object store failed (full, down, refused): nothing is kept, and the
+        # person is told it is not their file's fault. The body is drained so they see the answer.
+        log.exception("storing an upload failed on %s %s", request.method, request.path)
+        if part is not None:
+            part.abort()
+        batch.discard()
+        failed = UploadRejected(STORE_FAILED, status=503)
+        failed.fields = dict(batch.fields)
+        _drain(stream)
+        raise failed from None
     except (ClientDisconnected, ValueError):
         # The client went away mid-body, or sent something that is not multipart.
         if part is not None:
