@@ -23,6 +23,21 @@
   });
   document.addEventListener("DOMContentLoaded", syncRoleFields);
 
+  // A "Copy" button next to a read-only field (the calendar address): shown only where the
+  // browser can copy; the field itself stays selectable for everyone else.
+  document.querySelectorAll("button[data-copy-from]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy-from"));
+    if (!field || !navigator.clipboard || !window.isSecureContext) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        button.textContent = button.getAttribute("data-msg-copied");
+      }, function () {
+        field.select();
+      });
+    });
+  });
+
   // A create form's one-time key must survive Back: pages are not kept (no-store), so Back
   // fetches the form again with a new key while the browser refills what the user typed, and
   // a second send would create the thing twice. The key a form was sent with is written into
