@@ -15,17 +15,13 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
-    """Ask for a reset link."""
+class EmailLinkForm(FlaskForm):
+    """Ask for a link by email: a password reset, or a client's login link."""
 
     email = EmailField(
         _l("Email"),
         validators=[DataRequired(_l("Enter your email address.")), Email(_l("Enter a valid email address.")), Length(max=254)],
     )
-
-
-class SignInLinkForm(ForgotPasswordForm):
-    """Ask for a sign-in link (the same one field)."""
 
 
 class NewPasswordForm(FlaskForm):

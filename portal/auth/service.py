@@ -265,14 +265,19 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(User.by_email(email))
     if user is None or not may_log_in(user) or not user.has_password:
         return
-    token, raw = issue_token(user, TokenPurpose.RESET)
+    _email_link(user, TokenPurpose.RESET, kind="password_reset", key="reset", endpoint="auth.reset_password", minutes="RESET_MINUTES")
+
+
+def _email_link(user: User, purpose: TokenPurpose, *, kind: str, key: str, endpoint: str, minutes: str) -> None:
+    """Issue a single-use link for ``purpose`` and queue its email (``emails/<kind>.html``; ``minutes`` names its lifetime setting)."""
+    token, raw = issue_token(user, purpose)
     queue_email(
         user,
-        kind="password_reset",
-        key=f"reset:{token.id}",
-        template="emails/password_reset.html",
-        link=portal_url("auth.reset_password", token=raw),
-        minutes=current_app.config["RESET_MINUTES"],
+        kind=kind,
+        key=f"{key}:{token.id}",
+        template=f"emails/{kind}.html",
+        link=portal_url(endpoint, token=raw),
+        minutes=current_app.config[minutes],
     )
 
 
@@ -286,15 +291,7 @@ def request_sign_in_link(email: str) -> None:
     user = db.session.scalar(User.by_email(email))
     if user is None or not may_use_sign_in_links(user):
         return
-    token, raw = issue_token(user, TokenPurpose.SIGN_IN)
-    queue_email(
-        user,
-        kind="sign_in_link",
-        key=f"sign-in:{token.id}",
-        template="emails/sign_in_link.html",
-        link=portal_url("auth.sign_in_with_link", token=raw),
-        minutes=current_app.config["SIGN_IN_LINK_MINUTES"],
-    )
+    _email_link(user, TokenPurpose.SIGN_IN, kind="sign_in_link", key="sign-in", endpoint="auth.sign_in_with_link", minutes="SIGN_IN_LINK_MINUTES")
 
 
 def sign_in_with_link(raw: str) -> User:

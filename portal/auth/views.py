@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import service
-from portal.auth.forms import AcceptInviteForm, ForgotPasswordForm, LoginForm, NewPasswordForm, SignInLinkForm
+from portal.auth.forms import AcceptInviteForm, EmailLinkForm, LoginForm, NewPasswordForm
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models import TokenPurpose
@@ -111,11 +111,16 @@ def accept_invite(token: str):
     return render_template("auth/accept_invite.html", form=form, invitee=record.user), status
 
 
+def _ask_for_link(form: EmailLinkForm, title: str, intro: str):
+    """Show the one-field page that asks for an emailed link (422 when the address was refused)."""
+    return render_template("auth/ask_for_link.html", form=form, title=title, intro=intro), 422 if form.errors else 200
+
+
 @bp.route("/login/link", methods=["GET", "POST"])
 @limiter.limit(_token_limit, methods=["POST"])
 def request_sign_in_link():
     """Send a client a sign-in link by email, answering the same whether or not the account exists or may use one."""
-    form = SignInLinkForm()
+    form = EmailLinkForm()
     if form.validate_on_submit():
         service.request_sign_in_link(form.email.data or "")
         db.session.commit()
@@ -127,7 +132,10 @@ def request_sign_in_link():
             "info",
         )
         return redirect(url_for("auth.login"))
-    return render_template("auth/sign_in_link.html", form=form), 422 if form.errors else 200
+    intro = _(
+        "If your organisation allows it, we email you a link that logs you in once, without your password. Enter the email address you log in with."
+    )
+    return _ask_for_link(form, _("Log in with a link"), intro)
 
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
@@ -155,13 +163,13 @@ def sign_in_with_link(token: str):
 @limiter.limit(_token_limit, methods=["POST"])
 def forgot_password():
     """Send a reset link without revealing whether the account exists."""
-    form = ForgotPasswordForm()
+    form = EmailLinkForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data or "")
         db.session.commit()
         flash(_("If an account uses that address, we have sent it a link to choose a new password."), "info")
         return redirect(url_for("auth.login"))
-    return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
+    return _ask_for_link(form, _("Forgot your password?"), _("Enter the email address you log in with. We will send you a link to choose a new password."))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,45 @@ def _all_day(uid: str, summary: str, day: date, url: str, stamp: datetime, descr
     return event
 
 
+# Each dated kind: the page its event links to (endpoint, id argument).
+_PAGES = {
+    "deliverable": ("deliverables.show", "deliverable_id"),
+    "asset-request": ("assets.show_request", "request_id"),
+    "goal": ("goals.show", "goal_id"),
+}
+
+
+def _summary(kind: str, title: str) -> str:
+    """Return the event's title for a dated item of ``kind``, in the current locale."""
+    if kind == "deliverable":
+        return _("Due: %(title)s", title=title)
+    if kind == "asset-request":
+        return _("Files due: %(title)s", title=title)
+    return _("Goal target date: %(title)s", title=title)
+
+
+def _dated_items(project_ids: list[int]) -> Iterator[tuple[str, int, int, str, date]]:
+    """Yield (kind, id, project id, title, date) of the open, dated items of ``project_ids``: three queries."""
+    if not project_ids:
+        return
+    terms = and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == func.coalesce(Goal.agreed_number, Goal.current_number))
+    queries = {
+        "deliverable": select(Deliverable.id, Deliverable.project_id, Deliverable.title, Deliverable.due_date).where(
+            Deliverable.project_id.in_(project_ids), Deliverable.status.in_(_OPEN_DELIVERABLE)
+        ),
+        "asset-request": select(AssetRequest.id, AssetRequest.project_id, AssetRequest.title, AssetRequest.due_date).where(
+            AssetRequest.project_id.in_(project_ids), AssetRequest.status.in_(WAITING_ON_CLIENT)
+        ),
+        "goal": select(Goal.id, Goal.project_id, GoalRevision.title, GoalRevision.target_date)
+        .join(GoalRevision, terms)
+        .where(Goal.project_id.in_(project_ids), Goal.state.in_((GoalState.PROPOSED, GoalState.AGREED))),
+    }
+    for kind, query in queries.items():
+        for item_id, project_id, title, day in db.session.execute(query):
+            if day is not None:
+                yield kind, item_id, project_id, title, day
+
+
 def calendar_for(user: User, now: datetime) -> bytes:
     """Return the user's feed: what they can see and still has a date ahead of it or open, in their language.
 
@@ -63,57 +103,10 @@ def calendar_for(user: User, now: datetime) -> bytes:
     cal.add("calscale", "GREGORIAN")
     with force_locale(user.language or current_app.config["DEFAULT_LANGUAGE"]):
         cal.add("x-wr-calname", _("Rapport deadlines"))
-        if ids:
-            for d in db.session.scalars(
-                select(Deliverable).where(Deliverable.project_id.in_(ids), Deliverable.status.in_(_OPEN_DELIVERABLE), Deliverable.due_date.is_not(None))
-            ):
-                if d.due_date is None:  # the query keeps dated ones only; this tells the type checker
-                    continue
-                cal.add_component(
-                    _all_day(
-                        f"deliverable-{d.id}@{host}",
-                        _("Due: %(title)s", title=d.title),
-                        d.due_date,
-                        portal_url("deliverables.show", deliverable_id=d.id),
-                        now,
-                        by_id[d.project_id].name,
-                    )
-                )
-            for r in db.session.scalars(
-                select(AssetRequest).where(
-                    AssetRequest.project_id.in_(ids), AssetRequest.status.in_(WAITING_ON_CLIENT), AssetRequest.due_date.is_not(None)
-                )
-            ):
-                if r.due_date is None:
-                    continue
-                cal.add_component(
-                    _all_day(
-                        f"asset-request-{r.id}@{host}",
-                        _("Files due: %(title)s", title=r.title),
-                        r.due_date,
-                        portal_url("assets.show_request", request_id=r.id),
-                        now,
-                        by_id[r.project_id].name,
-                    )
-                )
-            terms = and_(GoalRevision.goal_id == Goal.id, GoalRevision.number == func.coalesce(Goal.agreed_number, Goal.current_number))
-            for goal_id, project_id, title, target in db.session.execute(
-                select(Goal.id, Goal.project_id, GoalRevision.title, GoalRevision.target_date)
-                .join(GoalRevision, terms)
-                .where(Goal.project_id.in_(ids), Goal.state.in_((GoalState.PROPOSED, GoalState.AGREED)))
-            ):
-                if target is None:
-                    continue
-                cal.add_component(
-                    _all_day(
-                        f"goal-{goal_id}@{host}",
-                        _("Goal target date: %(title)s", title=title),
-                        target,
-                        portal_url("goals.show", goal_id=goal_id),
-                        now,
-                        by_id[project_id].name,
-                    )
-                )
+        for kind, item_id, project_id, title, day in _dated_items(ids):
+            endpoint, argument = _PAGES[kind]
+            page = portal_url(endpoint, **{argument: item_id})
+            cal.add_component(_all_day(f"{kind}-{item_id}@{host}", _summary(kind, title), day, page, now, by_id[project_id].name))
         for project in projects:
             if project.gets_weekly_updates:
                 cal.add_component(_weekly(project, now, host))

@@ -25,7 +25,7 @@ from portal.updates import service
 from portal.updates.attachments import receive_files, upload_help
 from portal.updates.forms import UpdateForm
 from portal.updates.views import bp, show_page
-from portal.web import committing, require_button_form, show_error
+from portal.web import committing, require_button_form
 
 
 def _values(form: UpdateForm) -> dict[str, str]:
@@ -115,10 +115,8 @@ def _write_with_files(project: Project, update_id: int | None):
             once.remember(form, _result_url(project, update))
     if not saved.ok:
         batch.discard()
-        if update_id is None and (twin := once.after_refusal(form, saved)) is not None:
+        if (twin := once.after_refusal(form, saved)) is not None:  # a draft's edit has no remembered key: only the refusal shows
             return twin
-        if update_id is not None and saved.error is not None:
-            show_error(saved.error, form)
         if count:
             _files_lost(form)
         return _form_page(project, form, update_or_404(current_user, project.id, update_id) if update_id else None, saved.status)
@@ -143,10 +141,8 @@ def _write(project: Project, update: Update | None):
                 once.remember(form, _result_url(project, saved_update))
         if saved.ok:
             return _saved(project, saved_update, publish, 0)
-        if update is None and (twin := once.after_refusal(form, saved)) is not None:
+        if (twin := once.after_refusal(form, saved)) is not None:  # a draft's edit has no remembered key: only the refusal shows
             return twin
-        if update is not None and saved.error is not None:
-            show_error(saved.error, form)
         status = saved.status
     return _form_page(project, form, update, status)
 
