@@ -206,7 +206,7 @@ class Web:
     def text(self, url: str) -> str:
         """GET ``url`` and return the body, asserting it answered 200."""
         response = self.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+        assert response.status_code == 200, (url, response.status_code, response.headers.get("Location"))
         return response.get_data(as_text=True)
 
 
