@@ -19,6 +19,7 @@ from portal import (
     goals,
     home,
     notify,
+    pins,
     projects,
     updates,
 )
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every feature package, each wiring itself in its ``init_app(app)``: its blueprint, the blocks
 # it adds to shared pages, its weekly facts and the home items it contributes. Adding a
 # feature means adding it here (README, "Adding a feature").
-FEATURES = (auth, account, home, clients, projects, goals, deliverables, assets, updates, expectations, notify, admin, calendar)
+FEATURES = (auth, account, home, clients, projects, goals, deliverables, pins, assets, updates, expectations, notify, admin, calendar)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

@@ -92,6 +92,10 @@ class Config:
     S3_ACCESS_KEY_ID: str | None = None  # None: boto3's usual credential chain
     S3_SECRET_ACCESS_KEY: str | None = None
     S3_REGION: str | None = None
+    # Review previews (the pictures pins sit on): "thread" renders them in the uploading process
+    # right after the upload; "scheduler" leaves them to the scheduler's sweep alone (which also
+    # catches what a crashed thread left).
+    PREVIEW_RENDERING = "thread"
 
     # Goals: how far behind the expected value (as a percentage of the planned change,
     # |target − baseline|) a goal may fall before it is "at risk", then "off track".
@@ -131,6 +135,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     cfg["UPLOAD_DIR"] = cfg.get("UPLOAD_DIR") or str(instance / "uploads")
     if cfg["STORAGE"] not in {"local", "s3"}:
         raise ConfigError(f"PORTAL_STORAGE must be local or s3, not {cfg['STORAGE']!r}")
+    if cfg["PREVIEW_RENDERING"] not in {"thread", "scheduler"}:
+        raise ConfigError(f"PORTAL_PREVIEW_RENDERING must be thread or scheduler, not {cfg['PREVIEW_RENDERING']!r}")
     if cfg["STORAGE"] == "s3" and not cfg.get("S3_BUCKET"):
         raise ConfigError("PORTAL_S3_BUCKET must be set when PORTAL_STORAGE=s3")
     if isinstance(cfg["LANGUAGES"], str):

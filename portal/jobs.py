@@ -95,6 +95,16 @@ def sweep_storage() -> None:
             log.info("storage: %s stale upload parts removed", removed)
 
 
+def render_previews() -> None:
+    """Render the review previews a web process did not (it crashed, or renders only here): the pictures pins sit on."""
+    from portal.pins.previews import render_pending
+
+    with _app().app_context():
+        report = render_pending()
+        if report.ready or report.failed:
+            log.info("previews: %s ready, %s cannot be shown", report.ready, report.failed)
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Return a UTC BlockingScheduler with every job registered."""
     scheduler = BlockingScheduler(timezone="UTC")
@@ -119,4 +129,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(refresh_goal_progress, "interval", minutes=10, id="refresh_goal_progress", **JOB_DEFAULTS)
     # Uploads in flight are at most hours old; parts older than a day belong to no one.
     scheduler.add_job(sweep_storage, "cron", hour=3, minute=30, id="sweep_storage", **JOB_DEFAULTS)
+    # Uploads render their previews at once in a thread; this catches what a crash or a restart left pending.
+    scheduler.add_job(render_previews, "interval", seconds=30, id="render_previews", **JOB_DEFAULTS)
     return scheduler

@@ -82,6 +82,7 @@ def app_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, Any
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "BASE_URL": "http://portal.test",
         "TIMEZONE": "Europe/Istanbul",
+        "PREVIEW_RENDERING": "scheduler",  # tests render previews when they choose (portal.pins.previews.render_pending)
         **extra,
     }
     if config["ENV"] == "testing":

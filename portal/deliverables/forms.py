@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.deliverables.service import DESCRIPTION_MAX, MAX_INCLUDED_ROUNDS, NOTES_MAX, TEXT_MAX, TITLE_MAX
 from portal.ids import BoundedIntegerField
@@ -81,8 +82,14 @@ class RequestChangesForm(FlaskForm):
     )
     text = TextAreaField(
         _l("What should change?"),
-        validators=[DataRequired(_l("Say what should change, so the agency can act on it.")), Length(max=TEXT_MAX)],
+        validators=[Length(max=TEXT_MAX)],
+        description=_l("Required unless you send pins below: they say it on the exact spot."),
     )
+
+    def validate_text(self, field: TextAreaField) -> None:
+        """The text may stay empty only when pins are sent with the request (the service checks them)."""
+        if not (field.data or "").strip() and not request.form.getlist(f"{self._prefix}pins"):
+            raise ValidationError(_l("Say what should change, or choose the pins that say it, so the agency can act on it."))
 
 
 class ReopenForm(FlaskForm):

@@ -51,6 +51,8 @@ from portal.models.deliverables import (
     ReasonCategory,
     VersionStatus,
 )
+from portal.models.pins import DecisionPin, ReviewPin
+from portal.pins.previews import preview_keys, queue_previews
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import project_today, utcnow
 
@@ -245,12 +247,15 @@ def add_files(actor: User, version: DeliverableVersion, received: Sequence[Recei
     ]
     db.session.add_all(files)
     db.session.flush()
+    queue_previews(files)  # the pictures pins sit on, rendered once this transaction has committed
     return files
 
 
 def _keys(files: Iterable[DeliverableFile]) -> list[str]:
-    """Return the storage keys the files occupy (files and thumbnails)."""
-    return [key for f in files for key in (f.storage_key, f.thumbnail_key) if key]
+    """Return the storage keys the files occupy (files, thumbnails and rendered review pages)."""
+    files = list(files)
+    pages = preview_keys([f.id for f in files])
+    return [key for f in files for key in (f.storage_key, f.thumbnail_key) if key] + pages
 
 
 def remove_file(actor: User, file: DeliverableFile) -> list[str]:
@@ -390,11 +395,13 @@ def decide(
     outcome: DecisionOutcome | str,
     reason_category: ReasonCategory | str | None = None,
     text: str = "",
+    pins: Sequence[ReviewPin] = (),
     now: datetime | None = None,
 ) -> Decision:
     """Record an approver's decision on the current version and settle it under the project's rule.
 
-    Requesting changes needs a reason category and a text. Deciding on a version that is
+    Requesting changes needs a reason category and a text, or open pins of the version
+    (``pins``, checked by :func:`portal.pins.service.pins_for_decision`) as its detail. Deciding on a version that is
     no longer current, deciding twice, or losing a race to a decision that settled the
     version raises Conflict with a message saying so; nothing is recorded then. Staff
     are emailed at once. The caller commits.
@@ -409,8 +416,10 @@ def decide(
     category: ReasonCategory | None = None
     if outcome is DecisionOutcome.CHANGES_REQUESTED:
         category = _category(reason_category)
-        if not text:
-            raise DomainError(_l("Say what should change, so the agency can act on it."), field="text")
+        if not text and not pins:
+            raise DomainError(_l("Say what should change, or choose the pins that say it, so the agency can act on it."), field="text")
+    elif pins:
+        raise DomainError(_l("Pins go with a request for changes, not with an approval."))
 
     claim_to_decide(actor, deliverable, version)
 
@@ -423,6 +432,7 @@ def decide(
         # Only reachable if the claim was bypassed; the unique (version, approver) constraint holds the line.
         raise Conflict(_l("You already decided on version %(number)s.", number=version.number)) from None
 
+    db.session.add_all(DecisionPin(decision_id=decision.id, pin_id=pin.id) for pin in pins)
     settled = settlement(project, version, decision)
     deliverable.updated_at = now
     if settled is not None:
@@ -440,6 +450,7 @@ def decide(
             "decision_id": decision.id,
             "reason": category.value if category else None,
             "text": text,
+            "pins": [pin.number for pin in pins],
             "settled": settled.value if settled else None,
         },
     )

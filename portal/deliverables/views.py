@@ -38,6 +38,8 @@ from portal.deliverables.review import CHANGED_MEANWHILE
 from portal.extensions import csrf, db
 from portal.models import ApprovalRule, Project, User
 from portal.models.deliverables import DecisionOutcome, Deliverable, DeliverableStatus, DeliverableVersion, VersionStatus
+from portal.pins import service as pin_service
+from portal.pins.views import pin_context, request_pin_ids
 from portal.storage import delete_quietly
 from portal.storage.downloads import send_record, send_thumbnail
 from portal.storage.filetypes import extensions_for
@@ -190,6 +192,7 @@ def _show_page(
             reopen_form=reopen_form or ReopenForm(prefix="reopen"),
             # Answering a request for changes is writing to the client: their profile is at hand (staff only).
             client_profile=staff_profile(current_user, project.client) if responding else None,
+            **pin_context(deliverable, page.current),
         ),
         status,
     )
@@ -212,12 +215,14 @@ def _decide(deliverable_id: int, number: int, outcome: DecisionOutcome):
     status = 422
     if form.validate_on_submit():
         with committing(form, conflict=CHANGED_MEANWHILE) as saved:
+            requested = outcome is DecisionOutcome.CHANGES_REQUESTED
             service.decide(
                 current_user,
                 version,
                 outcome=outcome,
-                reason_category=changes_form.reason_category.data if outcome is DecisionOutcome.CHANGES_REQUESTED else None,
+                reason_category=changes_form.reason_category.data if requested else None,
                 text=form.text.data or "",
+                pins=pin_service.pins_for_decision(current_user, version, request_pin_ids()) if requested else (),
             )
         if saved.ok:
             if outcome is DecisionOutcome.APPROVE:
@@ -496,3 +501,7 @@ def decisions_panel(viewer: User, projects: list[Project]) -> dict[str, Any] | N
     everything = visible_projects(viewer).with_only_columns(Project.id)
     decisions = queries.recent_decisions(everything, outcome=DecisionOutcome.APPROVE)
     return {"decisions": decisions, "days": queries.RECENT_DECISIONS_DAYS} if decisions else None
+
+
+# The review page, for the pins feature's routes that answer on it (a refused check of a carried-over pin).
+show_page = _show_page

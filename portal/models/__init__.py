@@ -34,6 +34,7 @@ from portal.models.goals import (
     Side,
 )
 from portal.models.outbox import EmailStatus, OutboxEmail
+from portal.models.pins import DecisionPin, FilePreview, PinCheck, PinReply, PinStatus, PreviewPage, PreviewProblem, PreviewStatus, ReviewPin
 from portal.models.projects import ApprovalRule, Project, ProjectMember, ProjectStatus
 from portal.models.submissions import FormSubmission
 from portal.models.updates import (
@@ -66,6 +67,7 @@ __all__ = [
     "ClosureStatus",
     "Decision",
     "DecisionOutcome",
+    "DecisionPin",
     "Deliverable",
     "DeliverableComment",
     "DeliverableFile",
@@ -75,6 +77,7 @@ __all__ = [
     "DeliverableVersion",
     "EmailStatus",
     "ExpectationNote",
+    "FilePreview",
     "FormSubmission",
     "Goal",
     "GoalAssumption",
@@ -87,12 +90,19 @@ __all__ = [
     "MeasureKind",
     "NoteSource",
     "OutboxEmail",
+    "PinCheck",
+    "PinReply",
+    "PinStatus",
     "PreferredChannel",
+    "PreviewPage",
+    "PreviewProblem",
+    "PreviewStatus",
     "Project",
     "ProjectMember",
     "ProjectStatus",
     "ReasonCategory",
     "ReviewDecision",
+    "ReviewPin",
     "ReviewState",
     "Role",
     "Side",

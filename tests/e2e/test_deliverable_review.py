@@ -56,7 +56,7 @@ def test_a_deliverable_goes_from_changes_requested_to_approved(page: Page, new_c
     expect(waiting).to_contain_text("Deliverable to review")
     waiting.get_by_role("link", name="Homepage design, version 1").click()
     expect(client.get_by_role("heading", name="Version 1", level=2, exact=True)).to_be_visible()
-    expect(client.get_by_role("link", name="homepage-v1.png")).to_be_visible()
+    expect(client.get_by_role("link", name="homepage-v1.png", exact=True)).to_be_visible()
     violations = blocking_violations(client)
     assert not violations, f"axe-core found serious problems on the review page:\n{describe(violations)}"
     client.get_by_role("combobox", name="Reason").select_option(label="Quality")

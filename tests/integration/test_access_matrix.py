@@ -767,6 +767,114 @@ MATRIX = [
 ]
 # fmt: on
 
+# --- Pinned review (issue 15): a version's image with its pins; another organisation's pin is 404 for every method ----------
+
+
+def _pinned_deliverable(scene: Scene):
+    """Make a deliverable in review whose image can carry pins, its preview rendered; return (deliverable, file)."""
+    from portal.models.pins import FilePreview
+    from portal.pins import previews
+
+    deliverable, shown = scene._deliverable()
+    shown.width, shown.height = 64, 48
+    preview = FilePreview(file=shown)
+    db.session.add(preview)
+    db.session.commit()
+    previews.render(preview.id)
+    return deliverable, shown
+
+
+def _pinnable_file(scene: Scene) -> int:
+    """The image of a deliverable in review, shared by the visitors (reading it, pinning it)."""
+    if "pinnable_file" not in scene._cache:
+        scene._cache["pinnable_file"] = _pinned_deliverable(scene)[1].id
+    return scene._cache["pinnable_file"]
+
+
+def _pin(scene: Scene, *, internal: bool = False) -> int:
+    """A fresh pin on the shared image: the client's, or an internal one of the manager's."""
+    from portal.models.deliverables import DeliverableFile
+
+    file = db.session.get(DeliverableFile, _pinnable_file(scene))
+    return _pin_on(scene, file, internal=internal)
+
+
+def _pin_on(scene: Scene, file, *, internal: bool = False) -> int:
+    """Write a pin on ``file`` directly (no activity event: the matrix checks that refusals record none)."""
+    from portal.models.pins import ReviewPin
+
+    scene._made += 1
+    author = scene.world.manager if internal else scene.world.own_client
+    pin = ReviewPin(
+        deliverable_id=file.version.deliverable_id, version_id=file.version_id, file_id=file.id, number=scene._made,
+        x=0.5, y=0.5, author=author, body="Bigger logo", internal=internal,
+    )
+    db.session.add(pin)
+    db.session.commit()
+    return pin.id
+
+
+def _carried_pin(scene: Scene) -> int:
+    """A fresh open pin of version 1 of a deliverable whose version 2 now waits for review."""
+    from portal.models.deliverables import DeliverableStatus, DeliverableVersion, VersionStatus
+
+    deliverable, shown = _pinned_deliverable(scene)
+    pin_id = _pin_on(scene, shown)
+    shown.version.status = VersionStatus.CHANGES_REQUESTED
+    db.session.add(DeliverableVersion(
+        deliverable=deliverable, number=2, created_by=scene.world.manager, submitted_by=scene.world.manager, submitted_at=utcnow(),
+        status=VersionStatus.IN_REVIEW,
+    ))
+    deliverable.current_number, deliverable.status = 2, DeliverableStatus.IN_REVIEW
+    db.session.commit()
+    scene._cache["compared_deliverable"] = deliverable.id
+    return pin_id
+
+
+def _compared_deliverable(scene: Scene) -> int:
+    """A deliverable with two submitted versions (to compare)."""
+    if "compared_deliverable" not in scene._cache:
+        _carried_pin(scene)
+    return scene._cache["compared_deliverable"]
+
+
+def pin_form(s: Scene) -> dict:
+    return {"pin-x": "0.25", "pin-y": "0.75", "pin-page": "1", "pin-body": "Move the button up"}
+
+
+def pin_reply(s: Scene) -> dict:
+    return {"reply-body": "Done in the next version"}
+
+
+def pin_settle(s: Scene) -> dict:
+    return {"settle-status": "resolved"}
+
+
+def pin_check(s: Scene) -> dict:
+    return {"addressed": "yes"}
+
+
+Scene.pinnable_file = _pinnable_file  # type: ignore[attr-defined]
+Scene.pin = _pin  # type: ignore[attr-defined]
+Scene.internal_pin = lambda scene: _pin(scene, internal=True)  # type: ignore[attr-defined]
+Scene.carried_pin = _carried_pin  # type: ignore[attr-defined]
+Scene.compared_deliverable = _compared_deliverable  # type: ignore[attr-defined]
+
+# fmt: off
+MATRIX += [
+    #   method  url                                              anonymous other_client own_client manager other_manager admin
+    row("GET",  "/deliverables/files/{pinnable_file}/review",         LOGIN, 404,  200,   200,   404,   200),
+    row("GET",  "/deliverables/files/{pinnable_file}/pages/1",        LOGIN, 404,  200,   200,   404,   200),
+    row("GET",  "/deliverables/files/{pinnable_file}/preview-status", LOGIN, 404,  200,   200,   404,   200),
+    row("POST", "/deliverables/files/{pinnable_file}/pins",           LOGIN, 404,  DONE,  DONE,  404,   DONE, data=pin_form),
+    row("POST", "/pins/{pin}/replies",                                LOGIN, 404,  DONE,  DONE,  404,   DONE, data=pin_reply),
+    row("POST", "/pins/{internal_pin}/replies",                       LOGIN, 404,  404,   DONE,  404,   DONE, data=pin_reply),
+    row("POST", "/pins/{pin}/settle",                                 LOGIN, 404,  403,   DONE,  404,   DONE, data=pin_settle),
+    row("POST", "/pins/{carried_pin}/check",                          LOGIN, 404,  403,   DONE,  404,   DONE, data=pin_check),
+    row("GET",  "/deliverables/{compared_deliverable}/compare",       LOGIN, 404,  200,   200,   404,   200),
+]
+# fmt: on
+
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 
 
