@@ -160,7 +160,7 @@ class UpdateAcknowledgement(TimestampMixin, Model):
     """
 
     __tablename__ = "update_acknowledgements"
-    __table_args__ = (UniqueConstraint("update_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("update_id", "user_id"), CheckConstraint("score BETWEEN 1 AND 5", name="score_range"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
@@ -168,12 +168,38 @@ class UpdateAcknowledgement(TimestampMixin, Model):
     choice: Mapped[AckChoice] = mapped_column(enum_column(AckChoice))
     comment: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    score: Mapped[int | None] = mapped_column(Integer)  # optional satisfaction, 1 (poor) to 5 (very good)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: utcnow(), onupdate=lambda: utcnow())
 
     user: Mapped[User] = relationship()
 
     def __repr__(self) -> str:
         return f"<UpdateAcknowledgement {self.id} update={self.update_id} {self.choice.value}>"
+
+
+class UpdateAnswerLink(TimestampMixin, Model):
+    """One answer link of an update email: a secret bound to the update, the person and the answer.
+
+    Only the secret's SHA-256 is kept. The link works until ``expires_at`` (14 days after the
+    email was written) and only for its person's own answer on its update: using it again
+    changes that answer, as answering again in the portal does.
+    """
+
+    __tablename__ = "update_answer_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    choice: Mapped[AckChoice] = mapped_column(enum_column(AckChoice))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    update: Mapped[Update] = relationship()
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UpdateAnswerLink {self.id} update={self.update_id} user={self.user_id} {self.choice.value}>"
 
 
 class WeeklyNote(TimestampMixin, Model):

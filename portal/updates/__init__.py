@@ -36,6 +36,9 @@ def init_app(app: Flask) -> None:
     from portal.updates import attachments, comments, weekly_preview, writing  # noqa: F401
 
     app.register_blueprint(views.bp)
+    from portal.updates import answer_views
+
+    app.register_blueprint(answer_views.bp)  # the pages of the emailed answer links (no login)
     project_sections.add(app, "updates", Section("updates/_project_section.html", views.updates_section), order=20)
     weekly_facts.add(app, "manager_note", weekly.manager_note, order=15)
     weekly_facts.add(app, "manual_updates", weekly.manual_updates, order=20)

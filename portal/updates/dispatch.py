@@ -58,6 +58,7 @@ from portal.models import (
 )
 from portal.notify.service import email_values, queued_keys
 from portal.templating import fact_href
+from portal.updates import answers
 from portal.urls import portal_url
 from portal.weekly.facts import Fact, Period, compose_many, expectation_facts, group_facts, is_quiet, sentences_for
 from portal.weekly.slots import WeekSlot, current_week, late_after, latest_slot, shift_week, slot_for, weeks_between
@@ -488,7 +489,7 @@ def _queue_emails(
     stored: Sequence[list[dict[str, Any]]],
     now: datetime,
 ) -> dict[DueWeekly, int]:
-    """Queue every recipient's weekly email of the claimed weeks, in one insert; return how many per week."""
+    """Queue every recipient's weekly email of the claimed weeks in one insert, their answer links in another; return how many per week."""
     recipients = _recipients([projects[item.project_id] for item in items])
     keys = {
         item: [(recipient, f"weekly:{item.project_id}:{item.label}:{recipient.id}") for recipient in recipients[item.project_id]]
@@ -498,6 +499,7 @@ def _queue_emails(
     default_language = current_app.config["DEFAULT_LANGUAGE"]
     stamped = {"created_at": now, "queued_at": now, "next_attempt_at": now}  # the moment of the update they carry
     rows: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []  # every client recipient's three answer links, stored in one statement
     queued: dict[DueWeekly, int] = {}
     for item, facts in zip(items, stored, strict=True):
         project = projects[item.project_id]
@@ -528,6 +530,10 @@ def _queue_emails(
             if language not in rendered:
                 rendered[language] = render_weekly_facts(groups, language)
             facts_text, facts_html = rendered[language]
+            addresses = None
+            if answers.wants_links(recipient):  # the manager's copy has none: clients answer
+                made, addresses = answers.link_rows(claim.id, recipient.id, now)
+                links.extend(made)
             rows.append(
                 email_values(
                     recipient,
@@ -540,6 +546,7 @@ def _queue_emails(
                     facts_text=facts_text,
                     facts_html=facts_html,
                     link=link,
+                    answers=addresses,
                     is_copy=recipient.is_staff,
                 )
                 | stamped
@@ -548,6 +555,7 @@ def _queue_emails(
         queued[item] = count
     if rows:
         db.session.execute(insert(OutboxEmail), rows)
+    answers.add_links(links)
     return queued
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.ids import BoundedIntegerField
@@ -63,6 +63,52 @@ class AcknowledgeForm(FlaskForm):
     def validate_comment(self, field: TextAreaField) -> None:
         if self.choice.data in (AckChoice.NOT_ACCURATE.value, AckChoice.CONCERN.value) and not (field.data or "").strip():
             raise ValidationError(_l("Tell us in a sentence what is wrong, so we can act on it."))
+
+
+SCORE_LABELS = {
+    "1": _l("1 – poor"),
+    "2": _l("2 – below what we expect"),
+    "3": _l("3 – all right"),
+    "4": _l("4 – good"),
+    "5": _l("5 – very good"),
+}
+
+
+class AnswerForm(FlaskForm):
+    """The page an emailed answer link opens: a sentence for "not accurate" and a concern, and an optional 1–5 score."""
+
+    comment = TextAreaField(validators=[Length(max=2000)])
+    score = RadioField(
+        _l("How satisfied are you with our work? (optional)"),
+        choices=list(SCORE_LABELS.items()),
+        validators=[Optional()],
+        validate_choice=False,  # checked below, with a message of our own
+    )
+
+    def __init__(self, choice: AckChoice, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.answer = choice
+        self.comment.label.text = {AckChoice.NOT_ACCURATE: _l("What is not accurate?"), AckChoice.CONCERN: _l("What concerns you?")}.get(
+            choice, ""
+        )
+
+    @property
+    def needs_sentence(self) -> bool:
+        """Tell whether this answer needs a sentence (all but "accurate")."""
+        return self.answer is not AckChoice.ACCURATE
+
+    def validate_comment(self, field: TextAreaField) -> None:
+        if self.needs_sentence and not (field.data or "").strip():
+            raise ValidationError(_l("Tell us in a sentence what is wrong, so we can act on it."))
+
+    def validate_score(self, field: RadioField) -> None:
+        if field.data not in (None, "", *SCORE_LABELS):
+            raise ValidationError(_l("Choose a score from 1 to 5, or none."))
+
+    @property
+    def score_value(self) -> int | None:
+        """Return the chosen score, or None."""
+        return int(self.score.data) if self.score.data in SCORE_LABELS else None
 
 
 class WeeklyNoteForm(FlaskForm):

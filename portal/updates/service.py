@@ -6,6 +6,7 @@ weekly dispatch, which commits per project, lives in ``portal.updates.dispatch``
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from portal.models import (
     User,
     WeeklyNote,
 )
-from portal.notify.service import queue_email
+from portal.notify.service import queue_email, queued_keys
 from portal.storage.uploads import ReceivedFile
 from portal.timeutil import utcnow
 from portal.urls import portal_url
@@ -103,7 +104,9 @@ def save_update(
 
 
 def publish_update(actor: User, update: Update) -> None:
-    """Publish a draft: clients see it and those who want activity emails are told; the caller commits."""
+    """Publish a draft: clients see it and those who want activity emails are told, each with their answer links; the caller commits."""
+    from portal.updates import answers  # imported here: answers records through this module's acknowledge()
+
     project = update.project
     _require_manager(actor, project)
     if update.is_published:
@@ -114,16 +117,23 @@ def publish_update(actor: User, update: Update) -> None:
     update.published_at = utcnow()
     activity.record(actor, "update.published", update, project=project, data={"title": update.title})
     link = portal_url("updates.show", project_id=project.id, update_id=update.id)
-    for member in client_members(project, weekly=False):
+    members = client_members(project, weekly=False)
+    keys = {member.id: f"update-published:{update.id}:{member.id}" for member in members}
+    taken = queued_keys(keys.values())
+    for member in members:
+        if keys[member.id] in taken:
+            continue
+        # Each client member answers from the email: three links of their own (portal.updates.answers).
         queue_email(
             member,
             kind="update",
-            key=f"update-published:{update.id}:{member.id}",
+            key=keys[member.id],
             template="emails/update_published.html",
             project=project,
             update=update,
             author=actor,
             link=link,
+            answers=answers.issue_links(update, member),
         )
 
 
@@ -245,10 +255,20 @@ def add_comment(actor: User, update: Update, body: str) -> UpdateComment:
     return comment
 
 
-def acknowledge(actor: User, update: Update, choice: AckChoice | str, comment: str = "") -> UpdateAcknowledgement:
+class _Unchanged(enum.Enum):
+    SCORE = "unchanged"
+
+
+KEEP_SCORE = _Unchanged.SCORE  # the in-portal answer asks no score: answering there keeps the one given by email
+
+
+def acknowledge(
+    actor: User, update: Update, choice: AckChoice | str, comment: str = "", *, score: int | _Unchanged | None = KEEP_SCORE
+) -> UpdateAcknowledgement:
     """Record a client member's answer to a published update (answering again replaces it); the caller commits.
 
     "Not accurate" and "I have a concern" need a sentence, and the account manager is told.
+    ``score`` is the optional 1–5 satisfaction asked with the emailed answer (None: none given).
     """
     project = update.project
     if not is_client_member(actor, project):
@@ -264,9 +284,11 @@ def acknowledge(actor: User, update: Update, choice: AckChoice | str, comment: s
         raise DomainError(_l("Tell us in a sentence what is wrong, so we can act on it."), field="comment")
     if len(text) > ACK_COMMENT_LIMIT:
         raise DomainError(_l("This is too long: at most %(num)d characters.", num=ACK_COMMENT_LIMIT), field="comment")
+    if score is not KEEP_SCORE and score is not None and (isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5):
+        raise DomainError(_l("Choose a score from 1 to 5, or none."), field="score")
     ack = _existing_ack(update, actor)
     if ack is None:
-        ack = UpdateAcknowledgement(update_id=update.id, user_id=actor.id, choice=choice, comment=text)
+        ack = UpdateAcknowledgement(update_id=update.id, user_id=actor.id, choice=choice, comment=text, score=None if score is KEEP_SCORE else score)
         db.session.add(ack)
         try:
             db.session.flush()
@@ -277,9 +299,9 @@ def acknowledge(actor: User, update: Update, choice: AckChoice | str, comment: s
             ack = _existing_ack(update, actor)
             if ack is None:
                 raise
-            _revise(ack, choice, text)
+            _revise(ack, choice, text, score)
     else:
-        _revise(ack, choice, text)
+        _revise(ack, choice, text, score)
     db.session.flush()
     activity.record(actor, "update.acknowledged", update, project=project, data={"choice": choice.value})
     manager = project.manager
@@ -304,11 +326,13 @@ def _existing_ack(update: Update, user: User) -> UpdateAcknowledgement | None:
     )
 
 
-def _revise(ack: UpdateAcknowledgement, choice: AckChoice, text: str) -> None:
-    if ack.choice is choice and ack.comment == text:
+def _revise(ack: UpdateAcknowledgement, choice: AckChoice, text: str, score: int | _Unchanged | None) -> None:
+    new_score = ack.score if score is KEEP_SCORE else score
+    if ack.choice is choice and ack.comment == text and ack.score == new_score:
         return
     ack.choice = choice
     ack.comment = text
+    ack.score = new_score
     ack.revision += 1
 
 

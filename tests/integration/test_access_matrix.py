@@ -767,6 +767,50 @@ MATRIX = [
 ]
 # fmt: on
 
+# --- Answering an update from its email (issue 13): public pages, opened by a link's secret --------------
+# A link works without a session; logged in as anyone but its person it is refused (403); an unknown one is 404.
+
+
+def _answer_link(scene: Scene) -> str:
+    """Return the secret of a fresh "concern" link of the client's for the shared published update."""
+    from portal.models import Update
+    from portal.updates import answers
+
+    addresses = answers.issue_links(db.session.get(Update, scene.update()), scene.world.own_client)
+    db.session.commit()
+    return addresses["concern"].rsplit("/", 1)[1]
+
+
+def _answered_link(scene: Scene) -> str:
+    """Return the secret of a fresh link on the shared update, which the client has answered (the row written directly)."""
+    from portal.models import AckChoice, UpdateAcknowledgement
+
+    if "answered" not in scene._cache:
+        db.session.add(UpdateAcknowledgement(update_id=scene.update(), user_id=scene.world.own_client.id, choice=AckChoice.CONCERN, comment="Late"))
+        db.session.commit()
+        scene._cache["answered"] = 1
+    return _answer_link(scene)
+
+
+def answer_form(s: Scene) -> dict:
+    return {"comment": "The launch date worries us.", "score": "3"}
+
+
+Scene.answer_link = _answer_link  # type: ignore[attr-defined]
+Scene.answered_link = _answered_link  # type: ignore[attr-defined]
+
+# fmt: off
+MATRIX += [
+    #   method  url                                         anonymous other_client own_client manager other_manager admin
+    row("GET",  "/answer/{answer_link}",                         200,  403,   200,   403,   403,   403),
+    row("POST", "/answer/{answer_link}",                         DONE, 403,   DONE,  403,   403,   403, data=answer_form),
+    row("GET",  "/answer/{answered_link}/thanks",                200,  403,   200,   403,   403,   403),
+    row("GET",  "/answer/not-a-real-link",                       404,  404,   404,   404,   404,   404),
+    row("POST", "/answer/not-a-real-link",                       404,  404,   404,   404,   404,   404, data=answer_form),
+    row("GET",  "/answer/not-a-real-link/thanks",                404,  404,   404,   404,   404,   404),
+]
+# fmt: on
+
 # --- Pinned review (issue 15): a version's image with its pins; another organisation's pin is 404 for every method ----------
 
 
