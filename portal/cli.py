@@ -87,16 +87,16 @@ def refresh_goal_progress_command() -> None:
     click.echo(f"{stored.refresh(utcnow())} goal statuses stored")
 
 
-@portal_cli.command("send-asset-reminders")
+@portal_cli.command("send-digests")
 @needs_database
-def send_asset_reminders_command() -> None:
-    """Remind clients of asset requests due within two days or overdue (at most once a day each)."""
-    from portal.assets.service import send_reminders
+def send_digests_command() -> None:
+    """Queue the daily digests that are due now: each person at their hour, at most once a day (what the scheduler runs)."""
+    from portal.digest.service import send_digests
     from portal.extensions import db
 
-    queued = send_reminders()
+    report = send_digests()
     db.session.commit()
-    click.echo(f"{queued} reminder emails queued")
+    click.echo(f"{report.digests} digests queued, {report.follow_ups} afternoon reminders queued")
 
 
 @portal_cli.command("send-weekly")

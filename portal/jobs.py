@@ -47,16 +47,16 @@ def send_outbox() -> None:
             log.info("outbox: %s sent, %s failed, %s dead", report.sent, report.failed, report.dead)
 
 
-def send_asset_reminders() -> None:
-    """Remind clients of asset requests due within two days or overdue (once per person per day)."""
-    from portal.assets.service import send_reminders
+def send_digests() -> None:
+    """Queue the daily digests that are due: each person at their hour in their time zone, once a day."""
+    from portal.digest.service import send_digests as send
     from portal.extensions import db
 
     with _app().app_context():
-        queued = send_reminders()
+        report = send()
         db.session.commit()
-        if queued:
-            log.info("asset reminders: %s queued", queued)
+        if report.digests or report.follow_ups:
+            log.info("digests: %s queued, %s afternoon reminders", report.digests, report.follow_ups)
 
 
 def dispatch_weekly_updates() -> None:
@@ -115,8 +115,9 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="send_outbox",
         **JOB_DEFAULTS,
     )
-    # Daily, early in the working day for the agency's region; the outbox key makes re-runs harmless.
-    scheduler.add_job(send_asset_reminders, "cron", hour=6, minute=0, id="send_asset_reminders", **JOB_DEFAULTS)
+    # Each person's digest goes at their own hour in their own zone: a run every quarter hour finds
+    # whoever's hour has come; the outbox key (person, local day) makes re-runs harmless.
+    scheduler.add_job(send_digests, "cron", minute="*/15", id="send_digests", **JOB_DEFAULTS)
     # The database decides what is due; running often only shortens the delay after a slot.
     scheduler.add_job(
         dispatch_weekly_updates,

@@ -1,11 +1,32 @@
 """Forms for the account settings page."""
 
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from portal.forms import TimezoneField, language_choices
+
+
+def _hour(value: object) -> int | None:
+    """Return a submitted hour as a number, None when it is not one (refused by ``HourField``)."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+class HourField(SelectField):
+    """A select of the hours of the day, 00:00 to 23:00, refusing anything else with a clear message."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=_hour, choices=[(hour, f"{hour:02d}:00") for hour in range(24)], validate_choice=False, **kwargs)
+
+    def pre_validate(self, form) -> None:
+        if not isinstance(self.data, int) or not 0 <= self.data <= 23:
+            raise ValidationError(_l("Choose an hour from the list."))
 
 
 class ProfileForm(FlaskForm):
@@ -16,6 +37,11 @@ class ProfileForm(FlaskForm):
     timezone = TimezoneField(_l("Time zone"))
     notify_activity = BooleanField(_l("Email me when something needs my attention"))
     notify_weekly = BooleanField(_l("Email me the weekly progress update"))
+    digest_hour = HourField(
+        _l("Daily digest at"),
+        default=8,
+        description=_l("In your time zone. One email a day lists what waits on you; none on days nothing does."),
+    )
 
 
 class PasswordForm(FlaskForm):

@@ -53,6 +53,7 @@ def settings():
         current_user.timezone = profile.timezone.data
         current_user.notify_activity = bool(profile.notify_activity.data)
         current_user.notify_weekly = bool(profile.notify_weekly.data)
+        current_user.digest_hour = profile.digest_hour.data
         db.session.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("account.settings"))

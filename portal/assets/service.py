@@ -7,14 +7,12 @@ event and its queued emails are saved together or not at all.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import update
 
 from portal import activity
 from portal.access import can_manage_project, is_client_member
@@ -26,24 +24,20 @@ from portal.models import (
     AssetRequestStatus,
     AssetReview,
     Project,
-    ProjectMember,
-    ProjectStatus,
     ReviewDecision,
     ReviewState,
     Role,
     User,
 )
-from portal.models.assets import WAITING_ON_CLIENT
-from portal.notify.service import queue_each, queue_email
+from portal.notify.service import queue_each
 from portal.storage.filetypes import KINDS, extensions_for
 from portal.storage.uploads import ReceivedFile
-from portal.timeutil import local_today, project_today, utcnow
+from portal.timeutil import project_today, utcnow
 from portal.urls import portal_url
 
 TITLE_MAX = 200
 INSTRUCTIONS_MAX = 5000
 NOTE_MAX = 2000
-REMIND_DAYS_AHEAD = 2  # remind when a request is due within this many days, and every day once overdue
 STORAGE_PREFIX = "assets"
 
 
@@ -343,64 +337,3 @@ def return_with_note(actor: User, asset_request: AssetRequest, note: str) -> Ass
         link=portal_url("assets.show_request", request_id=asset_request.id),
     )
     return review
-
-
-# --- Reminders ------------------------------------------------------------------------------
-
-
-def send_reminders(now: datetime | None = None) -> int:
-    """Email every client member whose requests are due within two days or overdue; return how many emails were queued.
-
-    One email per person per day (their own calendar day) lists all such requests, so a
-    request is never the subject of more than one reminder a day; the outbox key makes a
-    second run the same day queue nothing. The caller commits.
-    """
-    now = now or utcnow()
-    horizon = now.date() + timedelta(days=REMIND_DAYS_AHEAD + 1)  # generous: each project's own day is checked below
-    candidates = db.session.scalars(
-        select(AssetRequest)
-        .join(Project, Project.id == AssetRequest.project_id)
-        .where(
-            AssetRequest.status.in_(WAITING_ON_CLIENT),
-            AssetRequest.due_date.is_not(None),
-            AssetRequest.due_date <= horizon,
-            Project.archived_at.is_(None),
-            Project.status != ProjectStatus.COMPLETED,
-        )
-        .options(joinedload(AssetRequest.project))
-        .order_by(AssetRequest.due_date, AssetRequest.id)
-    ).all()
-    due: dict[int, list[AssetRequest]] = defaultdict(list)
-    for item in candidates:
-        today = project_today(item.project, now)
-        # The query keeps only dated requests; the check tells the type checker so.
-        if item.due_date is not None and item.due_date <= today + timedelta(days=REMIND_DAYS_AHEAD):
-            due[item.project_id].append(item)
-    if not due:
-        return 0
-    members = db.session.execute(
-        select(ProjectMember.project_id, User)
-        .join(User, User.id == ProjectMember.user_id)
-        .where(ProjectMember.project_id.in_(list(due)), User.role == Role.CLIENT, User.active.is_(True), User.notify_activity.is_(True))
-    ).all()
-    per_user: dict[int, tuple[User, list[AssetRequest]]] = {}
-    for project_id, user in members:
-        if user.client_id != due[project_id][0].project.client_id:
-            continue
-        per_user.setdefault(user.id, (user, []))[1].extend(due[project_id])
-    queued = 0
-    for user, items in per_user.values():
-        local_day = local_today(user.timezone, now)
-        overdue = [r for r in items if r.is_overdue(project_today(r.project, now))]
-        soon = [r for r in items if r not in overdue]
-        email = queue_email(
-            user,
-            kind="asset_reminder",
-            key=f"asset-reminder:{user.id}:{local_day.isoformat()}",
-            template="emails/asset_reminder.html",
-            overdue=overdue,
-            soon=soon,
-            links={r.id: portal_url("assets.show_request", request_id=r.id) for r in items},
-        )
-        queued += email is not None
-    return queued

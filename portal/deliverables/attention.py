@@ -46,6 +46,7 @@ def reviews(scope: ClientScope) -> list[ClientItem]:
         people = scope.approvers.get(project.id, [])
         if project.approval_rule is ApprovalRule.ALL:
             people = [p for p in people if p.id not in decided[version.id]]
+        due = version.review_due or deliverable.due_date  # the reviewers' date: the version's own when staff set one
         items.append(
             ClientItem(
                 kind="review",
@@ -53,8 +54,8 @@ def reviews(scope: ClientScope) -> list[ClientItem]:
                 project=project,
                 since=version.submitted_at or version.created_at,
                 url=url_for("deliverables.show", deliverable_id=deliverable.id),
-                due=deliverable.due_date,
-                overdue=deliverable.is_overdue(scope.todays[project.id]),
+                due=due,
+                overdue=due is not None and due < scope.todays[project.id],
                 **scope.for_approvers(project.id, people),
             )
         )

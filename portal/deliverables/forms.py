@@ -62,8 +62,19 @@ class VersionForm(FlaskForm):
         validators=[Length(max=TEXT_MAX)],
         description=_l("This round is past what was agreed. Say how it affects the client: time, cost."),
     )
+    review_due = DateField(
+        _l("Review by"),
+        validators=[Optional()],
+        description=_l("Optional. When the approvers should have decided on this version; their daily digest shows it."),
+    )
     save = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit for review"))
+
+
+class ReviewDueForm(FlaskForm):
+    """Change the date the approvers should decide on the version in review by."""
+
+    review_due = DateField(_l("Review by"), validators=[Optional()], description=_l("Leave empty for no date of its own."))
 
 
 class ApproveForm(FlaskForm):

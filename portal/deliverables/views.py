@@ -32,9 +32,10 @@ from portal.access import (
 )
 from portal.clients.queries import staff_profile
 from portal.deliverables import queries, review, service
-from portal.deliverables.forms import ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, VersionForm
+from portal.deliverables.forms import ApproveForm, CommentForm, DeliverableForm, ReopenForm, RequestChangesForm, ReviewDueForm, VersionForm
 from portal.deliverables.links import links_text
 from portal.deliverables.review import CHANGED_MEANWHILE
+from portal.deliverables.review_due import set_review_due
 from portal.extensions import csrf, db
 from portal.models import ApprovalRule, Project, User
 from portal.models.deliverables import DecisionOutcome, Deliverable, DeliverableStatus, DeliverableVersion, VersionStatus
@@ -161,6 +162,7 @@ def _show_page(
     changes_form: RequestChangesForm | None = None,
     comment_form: CommentForm | None = None,
     reopen_form: ReopenForm | None = None,
+    review_due_form: ReviewDueForm | None = None,
     status: int = 200,
 ):
     """Render the review page: the current version, the decision forms, the history and the conversation."""
@@ -190,6 +192,7 @@ def _show_page(
             changes_form=changes_form or RequestChangesForm(prefix="changes"),
             comment_form=comment_form or CommentForm(prefix="comment"),
             reopen_form=reopen_form or ReopenForm(prefix="reopen"),
+            review_due_form=review_due_form or ReviewDueForm(prefix="review", data={"review_due": page.current.review_due if page.current else None}),
             # Answering a request for changes is writing to the client: their profile is at hand (staff only).
             client_profile=staff_profile(current_user, project.client) if responding else None,
             **pin_context(deliverable, page.current),
@@ -247,6 +250,27 @@ def approve(deliverable_id: int, number: int):
 def request_changes(deliverable_id: int, number: int):
     """Request changes on a version, with a reason (project approvers)."""
     return _decide(deliverable_id, number, DecisionOutcome.CHANGES_REQUESTED)
+
+
+@bp.route("/deliverables/<int:deliverable_id>/versions/<int:number>/review-due", methods=["POST"])
+@staff_required
+def review_due(deliverable_id: int, number: int):
+    """Change the date the approvers should decide on the version in review by (their daily digest shows it)."""
+    deliverable = managed_deliverable_or_404(current_user, deliverable_id)
+    version = deliverable_version_or_404(current_user, deliverable_id, number)
+    form = ReviewDueForm(prefix="review")
+    status = 422
+    if version.status is not VersionStatus.IN_REVIEW:
+        flash(_("Version %(number)s is no longer waiting for a decision: its review date cannot change.", number=number), "warning")
+        status = 409
+    elif form.validate_on_submit():
+        with committing(form) as saved:
+            set_review_due(current_user, version, form.review_due.data)
+        if saved.ok:
+            flash(_("The review date of version %(number)s is saved.", number=number), "success")
+            return redirect(url_for("deliverables.show", deliverable_id=deliverable.id))
+        status = saved.status
+    return _show_page(deliverable, review_due_form=form, status=status)
 
 
 @bp.route("/deliverables/<int:deliverable_id>/reopen", methods=["POST"])
@@ -307,7 +331,7 @@ def _draft_page(deliverable: Deliverable, draft: DeliverableVersion, form: Versi
     """Render the page where staff prepare a version: upload area, files, notes, links and the submit button."""
     if form is None:
         form = VersionForm(
-            data={"change_notes": draft.change_notes, "links": links_text(draft.links), "impact_note": draft.impact_note}
+            data={"change_notes": draft.change_notes, "links": links_text(draft.links), "impact_note": draft.impact_note, "review_due": draft.review_due}
         )
     current = queries.current_version(deliverable)
     round_ = queries.next_round(deliverable, current)
@@ -369,6 +393,7 @@ def draft(deliverable_id: int):
         notes, links, impact = form.change_notes.data or "", form.links.data or "", form.impact_note.data or ""
         submitting = bool(form.submit.data)
         with committing(form, conflict=CHANGED_MEANWHILE) as saved:
+            set_review_due(current_user, version, form.review_due.data)
             if submitting:
                 service.submit_version(current_user, version, change_notes=notes, links=links, impact_note=impact)
             else:

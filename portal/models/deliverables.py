@@ -162,6 +162,7 @@ class DeliverableVersion(TimestampMixin, Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # approved, changes requested or superseded
+    review_due: Mapped[date | None] = mapped_column(Date)  # when staff ask the approvers to have decided (the project's calendar day)
 
     deliverable: Mapped[Deliverable] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

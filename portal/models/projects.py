@@ -33,6 +33,13 @@ class ApprovalRule(enum.StrEnum):
     ALL = "all"  # approved when every approver approved; changes as soon as one asks
 
 
+class ClientReminders(enum.StrEnum):
+    """How often the project's clients are reminded of what waits on them."""
+
+    DIGEST = "digest"  # the daily digest only
+    FIRM = "firm"  # the digest, and an afternoon reminder on days something is due or overdue
+
+
 class Project(TimestampMixin, Model):
     """Work for one client organisation, run by one account manager."""
 
@@ -56,6 +63,7 @@ class Project(TimestampMixin, Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     approval_rule: Mapped[ApprovalRule] = mapped_column(enum_column(ApprovalRule), default=ApprovalRule.ANY)
     included_rounds: Mapped[int] = mapped_column(Integer, default=2)
+    client_reminders: Mapped[ClientReminders] = mapped_column(enum_column(ClientReminders), default=ClientReminders.DIGEST)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     client: Mapped[Client] = relationship(back_populates="projects")

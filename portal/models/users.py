@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Model, TimestampMixin, enum_column
@@ -46,6 +46,7 @@ class User(TimestampMixin, UserMixin, Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     notify_activity: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_weekly: Mapped[bool] = mapped_column(Boolean, default=True)
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8)  # the daily digest's hour, 0–23 in the user's time zone
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

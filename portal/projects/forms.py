@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.forms import TimezoneField
 from portal.ids import BoundedIntegerField
 from portal.models import ApprovalRule, ProjectStatus
+from portal.models.projects import ClientReminders
 from portal.once import OnceForm
 
 STATUS_LABELS = {
@@ -21,6 +22,10 @@ STATUS_LABELS = {
 RULE_LABELS = {
     ApprovalRule.ANY: _l("Any approver: the first decision settles a version"),
     ApprovalRule.ALL: _l("All approvers: every approver must approve"),
+}
+REMINDER_LABELS = {
+    ClientReminders.DIGEST: _l("Daily digest: one email a day, at each person's hour, of what waits on them"),
+    ClientReminders.FIRM: _l("Firm: the daily digest, and a second reminder at 15:00 on days something is due or overdue"),
 }
 WEEKDAYS = [
     (0, _l("Monday")),
@@ -55,6 +60,16 @@ class ProjectForm(OnceForm):
         _l("Revision rounds included"),
         validators=[InputRequired(_l("Enter a number from 0 to 20.")), NumberRange(0, 20, _l("Enter a number from 0 to 20."))],
         default=2,
+    )
+    client_reminders = SelectField(
+        _l("Client reminders"),
+        choices=[(r.value, label) for r, label in REMINDER_LABELS.items()],
+        default=ClientReminders.DIGEST.value,
+        description=_l(
+            "The digest lists versions to review, goals to sign, assumptions to confirm and files due within two days or overdue. "
+            "Choose “Firm” for clients who need a nudge: at 15:00 in each person's time zone, "
+            "a second email lists this project's items due that day or overdue."
+        ),
     )
 
     def validate_target_date(self, field: DateField) -> None:

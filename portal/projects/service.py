@@ -10,6 +10,7 @@ from portal import activity
 from portal.errors import DomainError, NotAllowed
 from portal.extensions import db
 from portal.models import ApprovalRule, Client, Project, ProjectMember, ProjectStatus, Role, User
+from portal.models.projects import ClientReminders
 from portal.signals import approvers_changed
 from portal.timeutil import utcnow
 
@@ -24,6 +25,7 @@ SETTINGS = (
     "timezone",
     "approval_rule",
     "included_rounds",
+    "client_reminders",
 )
 
 
@@ -37,6 +39,8 @@ def _apply(project: Project, values: dict[str, Any]) -> list[str]:
             value = ProjectStatus(value)
         elif field == "approval_rule":
             value = ApprovalRule(value)
+        elif field == "client_reminders":
+            value = ClientReminders(value)
         elif isinstance(value, str):
             value = value.strip()
         if getattr(project, field) != value:

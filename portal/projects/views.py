@@ -149,6 +149,7 @@ def edit(project_id: int):
     if request.method == "GET":
         form.status.data = project.status.value
         form.approval_rule.data = project.approval_rule.value
+        form.client_reminders.data = project.client_reminders.value
     if form.validate_on_submit():
         manager = _chosen(managers, form.manager_id.data) if current_user.is_admin else None
         with committing(form) as saved:

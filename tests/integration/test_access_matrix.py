@@ -587,6 +587,13 @@ def deliverable_draft_form(s: Scene) -> dict:
     return {"change_notes": "Bigger logo", "links": "Staging https://staging.example.com", "save": "Save draft"}
 
 
+def deliverable_review_due(s: Scene) -> dict:
+    """Return the form that gives the version in review a date to decide by (next week)."""
+    from datetime import timedelta
+
+    return {"review-review_due": (project_today(s.world.project) + timedelta(days=7)).isoformat()}
+
+
 def deliverable_changes(s: Scene) -> dict:
     return {"changes-reason_category": "quality", "changes-text": "The photo is blurry"}
 
@@ -757,6 +764,7 @@ MATRIX = [
         data=deliverable_changes),
     row("POST", "/deliverables/{approved_deliverable}/reopen",             LOGIN, 403,  403,   403,   403,   DONE, data=deliverable_reopen),
     row("POST", "/deliverables/{review_deliverable}/versions/new",         LOGIN, 403,  403,   DONE,  404,   DONE),
+    row("POST", "/deliverables/{review_deliverable}/versions/1/review-due", LOGIN, 403, 403,  DONE,  404,   DONE, data=deliverable_review_due),
     row("GET",  "/deliverables/{drafted_deliverable}/draft",               LOGIN, 403,  403,   200,   404,   200),
     row("POST", "/deliverables/{drafted_deliverable}/draft",               LOGIN, 403,  403,   DONE,  404,   DONE, data=deliverable_draft_form),
     row("POST", "/deliverables/{drafted_deliverable}/draft/discard",       LOGIN, 403,  403,   DONE,  404,   DONE),
@@ -766,6 +774,7 @@ MATRIX = [
     row("GET",  "/deliverables/files/{deliverable_file}/thumbnail",        LOGIN, 404,  200,   200,   404,   200),
 ]
 # fmt: on
+
 
 # --- Answering an update from its email (issue 13): public pages, opened by a link's secret --------------
 # A link works without a session; logged in as anyone but its person it is refused (403); an unknown one is 404.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +22,7 @@ from portal.models import (
     ReviewState,
     Role,
 )
-from portal.timeutil import day_start, project_today, utcnow
+from portal.timeutil import project_today, utcnow
 from tests.fixtures.activity import events
 from tests.fixtures.outbox import emails
 from tests.integration.asset_helpers import PDF, png_bytes, store_file
@@ -324,91 +324,7 @@ def test_checklist_puts_overdue_first_and_counts_what_was_provided(world):
     assert later.id and soon.id and undated.id and overdue.id
 
 
-# --- Reminders ----------------------------------------------------------------------------------
-
-
-def _due(world, title: str, days: int, **extra) -> AssetRequest:
-    day = today(world)
-    return service.create_request(
-        world.manager, world.project, title=title, kinds=["images"], due_date=day + timedelta(days=days), today=day - timedelta(days=30), **extra
-    )
-
-
-@pytest.fixture
-def noon(world) -> datetime:
-    """Return nine in the morning of the project's today, in its zone: when the daily reminder job runs."""
-    return day_start(today(world), world.project.timezone) + timedelta(hours=9)
-
-
-def test_reminders_cover_requests_due_within_two_days_and_overdue_ones(world, noon):
-    """One email per client lists what is overdue and what is due within two days; nothing else is mentioned."""
-    _due(world, "Overdue photos", -4)
-    _due(world, "Texts due tomorrow", 1)
-    _due(world, "Logo due in two days", 2)
-    _due(world, "Video next week", 7)
-    in_review = _due(world, "Already sent", -1)
-    db.session.commit()
-    submit(world, in_review)
-
-    assert service.send_reminders(noon) == 1
-    db.session.commit()
-    (email,) = emails("asset_reminder")
-    assert email.to_address == world.own_client.email
-    body = email.text_body
-    assert "Overdue photos" in body and "Texts due tomorrow" in body and "Logo due in two days" in body
-    assert "Video next week" not in body and "Already sent" not in body
-    assert body.index("Overdue photos") < body.index("Texts due tomorrow")
-    assert "overdue" in email.subject.lower()
-
-
-def test_reminders_are_sent_at_most_once_a_day(world, noon):
-    """A second run the same day queues nothing; the next day reminds again."""
-    _due(world, "Overdue photos", -1)
-    db.session.commit()
-    assert service.send_reminders(noon) == 1
-    db.session.commit()
-    assert service.send_reminders(noon + timedelta(hours=3)) == 0
-    db.session.commit()
-    assert service.send_reminders(noon + timedelta(days=1)) == 1
-    db.session.commit()
-    assert len(emails("asset_reminder")) == 2
-
-
-def test_no_reminders_for_closed_requests_archived_projects_or_people_who_opted_out(world, make_user, noon):
-    """Accepted and cancelled requests, archived projects and people without activity emails get nothing."""
-    cancelled = _due(world, "Cancelled", -1)
-    db.session.commit()
-    service.cancel_request(world.manager, cancelled)
-    db.session.commit()
-    assert service.send_reminders(noon) == 0
-    _due(world, "Overdue", -1)
-    world.own_client.notify_activity = False
-    db.session.commit()
-    assert service.send_reminders(noon) == 0
-    world.own_client.notify_activity = True
-    world.project.archived_at = utcnow()
-    db.session.commit()
-    assert service.send_reminders(noon) == 0
-
-
-def test_the_command_and_the_scheduler_job_send_reminders(app, world, runner):
-    """`flask portal send-asset-reminders` and the daily job call the same service; a rerun is harmless."""
-    from portal import jobs
-
-    _due(world, "Overdue", -2)
-    db.session.commit()
-    result = runner.invoke(args=["portal", "send-asset-reminders"])
-    assert result.exit_code == 0 and "1 reminder emails queued" in result.output
-    jobs.use_app(app)
-    try:
-        jobs.send_asset_reminders()
-    finally:
-        jobs.use_app(None)  # type: ignore[arg-type]
-    db.session.expire_all()
-    assert len(emails("asset_reminder")) == 1
-    job = jobs.build_scheduler(app).get_job("send_asset_reminders")
-    assert job is not None and job.func is jobs.send_asset_reminders
-    assert "hour='6'" in str(job.trigger) and job.coalesce
+# Reminders of requests due soon or overdue are in the daily digest: tests/integration/test_digest.py.
 
 
 def test_plain_text_emails_carry_notes_and_titles_exactly(world):
