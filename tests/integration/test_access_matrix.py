@@ -928,6 +928,27 @@ MATRIX += [
 ]
 # fmt: on
 
+# --- Rows of other features, each in a module of its own -------------------------------------------------------
+# A module ``tests/integration/access_rows_<feature>.py`` defines ``extend(scene_class) -> list[Row]``: it may add
+# the Scene methods its URLs name (``scene_class.my_object = ...``) and returns its rows, built with ``row``.
+# Features developed side by side then never edit this file at the same time.
+
+
+def _feature_rows() -> list[Row]:
+    """Import every ``access_rows_*`` module next to this file and collect its rows (in the modules' name order)."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    rows: list[Row] = []
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda info: info.name):
+        if info.name.startswith("access_rows_"):
+            rows.extend(importlib.import_module(f"{__package__}.{info.name}").extend(Scene))
+    return rows
+
+
+MATRIX += _feature_rows()
+
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 
 
