@@ -42,6 +42,7 @@ IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 PINNABLE = frozenset({*IMAGE_FORMATS, "pdf"})
 PAGE_WIDTH = 1600  # pixels across a rendered page: sharp on a laptop, light enough for a phone
 MAX_PAGES = 60  # pages rendered per PDF; the rest stay in the download
+MAX_PAGE_PIXELS = 16_000_000  # the largest rendered page (a 1600 × 10,000 strip), whatever shape the page has
 MAX_ATTEMPTS = 3
 LEASE = timedelta(minutes=2)
 STORAGE_PREFIX = "previews"
@@ -181,8 +182,10 @@ def _render_pdf(storage: Storage, file: DeliverableFile, stored: list[str]) -> t
             for index in range(min(count, MAX_PAGES)):
                 page = document[index]
                 try:
-                    width, _height = page.get_size()
+                    width, height = page.get_size()
                     scale = max(0.25, min(4.0, PAGE_WIDTH / max(width, 1.0)))
+                    # A page far taller than wide would make a picture of billions of pixels: cap its area.
+                    scale = min(scale, 0.99 * (MAX_PAGE_PIXELS / max(width * height, 1.0)) ** 0.5)  # 0.99: PDFium rounds up
                     picture = page.render(scale=scale).to_pil()
                 finally:
                     page.close()

@@ -483,3 +483,13 @@ def test_the_scheduler_renders_what_the_upload_left_pending(world, app):
         jobs.use_app(None)
     db.session.expire_all()
     assert db.session.scalar(select(FilePreview.status).where(FilePreview.file_id == version.files[0].id)) is PreviewStatus.READY
+
+
+def test_a_page_far_taller_than_wide_is_rendered_at_a_bounded_size(world):
+    """A 100 × 14,400-point strip (the largest PDF page) is not blown up past the cap (4 × its size would be 23 million pixels)."""
+    deliverable = make_deliverable(world.manager, world.project)
+    version = submit(world.manager, deliverable, file=(pdf_bytes(1, size=(100, 14_400)), "strip.pdf"))
+    previews.render_pending()
+    preview = db.session.scalar(select(FilePreview).where(FilePreview.file_id == version.files[0].id))
+    (page,) = preview.pages
+    assert preview.status is PreviewStatus.READY and page.width * page.height <= previews.MAX_PAGE_PIXELS
