@@ -30,6 +30,11 @@ def _loaded(query: Select[Any]) -> Select[Any]:
     ).order_by(ReviewPin.number)
 
 
+def has_pins(deliverable: Deliverable) -> bool:
+    """Tell whether any pin was ever placed on the deliverable (whoever may read it)."""
+    return db.session.scalar(select(ReviewPin.id).where(ReviewPin.deliverable_id == deliverable.id).limit(1)) is not None
+
+
 def pins_of_file(viewer: User, file: DeliverableFile) -> list[ReviewPin]:
     """Return the pins on ``file`` that ``viewer`` may read, in order."""
     return list(db.session.scalars(_loaded(_visible(viewer, select(ReviewPin).where(ReviewPin.file_id == file.id)))))

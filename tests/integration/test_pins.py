@@ -493,3 +493,23 @@ def test_a_page_far_taller_than_wide_is_rendered_at_a_bounded_size(world):
     preview = db.session.scalar(select(FilePreview).where(FilePreview.file_id == version.files[0].id))
     (page,) = preview.pages
     assert preview.status is PreviewStatus.READY and page.width * page.height <= previews.MAX_PAGE_PIXELS
+
+
+def test_the_review_and_deliverable_pages_cost_the_same_queries_for_1_and_12_pins(review, web, world, count_queries):
+    """Pins, their replies and authors load in a fixed number of statements, however many there are."""
+    v1 = version_of(review, 1)
+    png = file_of(v1, "hero.png")
+    web.login(world.own_client)
+    counts = []
+    for total in (1, 12):
+        while len(db.session.scalars(select(ReviewPin)).all()) < total:
+            pin = pins.place(world.own_client, png, body="Bigger", x=0.5, y=0.5)
+            pins.reply(world.manager, pin, "On it")
+        db.session.commit()
+        web.get(f"/deliverables/files/{png.id}/review")
+        with count_queries() as on_file:
+            assert "Pin 1" in web.text(f"/deliverables/files/{png.id}/review")
+        with count_queries() as on_deliverable:
+            web.text(f"/deliverables/{review.id}")
+        counts.append((on_file.count, on_deliverable.count))
+    assert counts[0] == counts[1], counts
