@@ -513,3 +513,28 @@ def test_the_review_and_deliverable_pages_cost_the_same_queries_for_1_and_12_pin
             web.text(f"/deliverables/{review.id}")
         counts.append((on_file.count, on_deliverable.count))
     assert counts[0] == counts[1], counts
+
+
+def test_jpeg_and_webp_uploads_get_previews_and_a_gif_does_not(world, make_web):
+    """Uploaded through the page, a JPEG and a WebP can carry pins (their preview is made); a GIF is not pinnable."""
+    from tests.integration.asset_helpers import upload
+
+    def image(kind: str, size=(120, 90)) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", size, (30, 90, 160)).save(out, kind)
+        return out.getvalue()
+
+    deliverable = make_deliverable(world.manager, world.project)
+    deliverables.start_version(world.manager, deliverable)
+    db.session.commit()
+    manager = make_web()
+    manager.login(world.manager)
+    answer = upload(manager, f"/deliverables/{deliverable.id}/draft/files", (image("JPEG"), "photo.jpg"), (image("WEBP"), "banner.webp"), (image("GIF"), "anim.gif"))
+    assert answer.status_code in (200, 302, 303)
+    assert previews.render_pending() == previews.RenderReport(ready=2, failed=0)
+    files = {f.original_name: f for f in db.session.scalars(select(DeliverableFile))}
+    for name in ("photo.jpg", "banner.webp"):
+        preview = db.session.scalar(select(FilePreview).where(FilePreview.file_id == files[name].id))
+        assert [(p.width, p.height) for p in preview.pages] == [(120, 90)], name
+    assert db.session.scalar(select(FilePreview).where(FilePreview.file_id == files["anim.gif"].id)) is None
+    assert manager.get(f"/deliverables/files/{files['anim.gif'].id}/review").status_code == 404
