@@ -529,7 +529,8 @@ def test_jpeg_and_webp_uploads_get_previews_and_a_gif_does_not(world, make_web):
     db.session.commit()
     manager = make_web()
     manager.login(world.manager)
-    answer = upload(manager, f"/deliverables/{deliverable.id}/draft/files", (image("JPEG"), "photo.jpg"), (image("WEBP"), "banner.webp"), (image("GIF"), "anim.gif"))
+    files = [(image("JPEG"), "photo.jpg"), (image("WEBP"), "banner.webp"), (image("GIF"), "anim.gif")]
+    answer = upload(manager, f"/deliverables/{deliverable.id}/draft/files", *files)
     assert answer.status_code in (200, 302, 303)
     assert previews.render_pending() == previews.RenderReport(ready=2, failed=0)
     files = {f.original_name: f for f in db.session.scalars(select(DeliverableFile))}
