@@ -18,9 +18,11 @@ from portal import (
     expectations,
     goals,
     home,
+    incidents,
     notify,
     pins,
     projects,
+    promises,
     updates,
 )
 
@@ -29,7 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every feature package, each wiring itself in its ``init_app(app)``: its blueprint, the blocks
 # it adds to shared pages, its weekly facts and the home items it contributes. Adding a
 # feature means adding it here (README, "Adding a feature").
-FEATURES = (auth, account, home, clients, projects, goals, deliverables, pins, assets, updates, expectations, notify, admin, calendar)
+FEATURES = (
+    auth, account, home, clients, projects, goals, deliverables, incidents, pins, assets, updates, expectations, promises,
+    notify, admin, calendar,
+)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

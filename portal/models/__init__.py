@@ -33,9 +33,11 @@ from portal.models.goals import (
     MeasureKind,
     Side,
 )
+from portal.models.incidents import Incident, IncidentStatus, PlanAcceptance, RecoveryStep, TrustAnswer
 from portal.models.outbox import EmailStatus, OutboxEmail
 from portal.models.pins import DecisionPin, FilePreview, PinCheck, PinReply, PinStatus, PreviewPage, PreviewProblem, PreviewStatus, ReviewPin
 from portal.models.projects import ApprovalRule, Project, ProjectMember, ProjectStatus
+from portal.models.promises import Promise, PromiseEnd, PromiseKind, PromiseSide
 from portal.models.submissions import FormSubmission
 from portal.models.updates import (
     AckChoice,
@@ -87,12 +89,15 @@ __all__ = [
     "GoalRevision",
     "GoalSignature",
     "GoalState",
+    "Incident",
+    "IncidentStatus",
     "MeasureKind",
     "NoteSource",
     "OutboxEmail",
     "PinCheck",
     "PinReply",
     "PinStatus",
+    "PlanAcceptance",
     "PreferredChannel",
     "PreviewPage",
     "PreviewProblem",
@@ -100,13 +105,19 @@ __all__ = [
     "Project",
     "ProjectMember",
     "ProjectStatus",
+    "Promise",
+    "PromiseEnd",
+    "PromiseKind",
+    "PromiseSide",
     "ReasonCategory",
+    "RecoveryStep",
     "ReviewDecision",
     "ReviewPin",
     "ReviewState",
     "Role",
     "Side",
     "TokenPurpose",
+    "TrustAnswer",
     "Update",
     "UpdateAcknowledgement",
     "UpdateAttachment",

@@ -118,5 +118,6 @@ def test_overview_queries_do_not_grow_with_items(make_web, make_client, make_use
             counts.append((user.role, q.count))
     assert counts[:2] == counts[2:], counts
     # Where the page stands (issue 12 aims at 12): more is a regression.
-    ceiling = {Role.CLIENT: 22, Role.MANAGER: 25}
+    # +2 since: the incidents block, and health's reading of the incidents recovered from (issue 13).
+    ceiling = {Role.CLIENT: 24, Role.MANAGER: 27}
     assert all(count <= ceiling[role] for role, count in counts), counts

@@ -29,7 +29,7 @@ def kinds_in(template: str) -> set[str]:
 def test_each_feature_declares_exactly_the_kinds_its_template_words(app):
     """A kind without a branch would be shown generically; a branch without a declared kind is never reached."""
     entries = fact_sentences.entries(app)
-    assert {e.key for e in entries} == {"goals", "deliverables", "pins", "assets", "updates", "expectations"}
+    assert {e.key for e in entries} == {"goals", "deliverables", "pins", "assets", "updates", "expectations", "incidents", "promises"}
     for entry in entries:
         assert entry.value.kinds == kinds_in(entry.value.template), entry.key
 

@@ -39,7 +39,7 @@ def test_the_scan_finds_the_verbs_it_should(app_context):
     """The scan itself works: it sees verbs of every feature (so the next test cannot pass by finding nothing)."""
     verbs = recorded_verbs()
     assert {"goal.proposed", "deliverable.approved", "pin.placed", "asset.uploaded", "update.published", "project.created"} <= verbs
-    assert set(timeline_kinds.keys()) == {"goals", "deliverables", "pins", "assets", "updates", "expectations", "project"}
+    assert set(timeline_kinds.keys()) == {"goals", "deliverables", "pins", "assets", "updates", "expectations", "project", "incidents", "promises"}
 
 
 def test_every_project_event_has_a_timeline_label(app_context):
