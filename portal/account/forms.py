@@ -57,3 +57,19 @@ class PasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords do not match."))],
     )
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    """Confirm the authenticator app with the code it shows."""
+
+    code = StringField(
+        _l("Code from your app"),
+        validators=[DataRequired(_l("Enter the code from your app.")), Length(max=20)],
+        description=_l("Six digits. A new one appears every 30 seconds."),
+    )
+
+
+class PasswordCheckForm(FlaskForm):
+    """Your password again, before a change to how you sign in."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired(_l("Enter your password.")), Length(max=1024)])

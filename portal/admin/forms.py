@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.forms import language_choices
@@ -33,3 +33,12 @@ class RoleForm(FlaskForm):
     """Change a staff member's role."""
 
     role = SelectField(_l("Role"), choices=[(Role.ADMIN.value, ROLE_LABELS[Role.ADMIN]), (Role.MANAGER.value, ROLE_LABELS[Role.MANAGER])])
+
+
+class AgencySettingsForm(FlaskForm):
+    """The agency's settings: for now, whether staff must use two-factor sign-in."""
+
+    staff_two_factor_required = BooleanField(
+        _l("Staff must use two-factor sign-in"),
+        description=_l("Admins and account managers without it are logged out and set it up at their next login. Client users choose for themselves."),
+    )

@@ -9,8 +9,9 @@ from flask_login import current_user
 from portal import once
 from portal.access import admin_required, managed_user_or_404
 from portal.admin import queries
-from portal.admin.forms import ROLE_LABELS, InviteForm, RoleForm
+from portal.admin.forms import ROLE_LABELS, AgencySettingsForm, InviteForm, RoleForm
 from portal.auth import service as auth_service
+from portal.auth import twofactor
 from portal.clients.queries import active_clients
 from portal.forms import EmptyForm
 from portal.models import Client, Role, User
@@ -141,3 +142,20 @@ def resend_invite(user_id: int):
         return _user_page(person, status=saved.status)
     flash(_("A new invitation is on its way to %(email)s.", email=person.email), "success")
     return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """Show and change the agency's settings: whether staff must use two-factor sign-in."""
+    current = twofactor.staff_must_use_two_factor()
+    form = AgencySettingsForm(staff_two_factor_required=current)
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        with committing(form) as saved:
+            twofactor.set_staff_requirement(current_user, bool(form.staff_two_factor_required.data))
+        if saved.ok:
+            flash(_("The settings are saved."), "success")
+            return redirect(url_for("admin.settings"))
+        status = saved.status
+    return render_template("admin/settings.html", form=form, admin_has_two_factor=current_user.has_two_factor), status

@@ -42,3 +42,13 @@ class AcceptInviteForm(NewPasswordForm):
     """Set your name and password to join."""
 
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Tell us your name.")), Length(max=120)])
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The second step of logging in: the code of the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Enter the code from your app.")), Length(max=40)],
+        description=_l("The six digits your authenticator app shows now, or one of your recovery codes."),
+    )

@@ -9,10 +9,12 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from portal import activity
+from portal.auth import throttle
 from portal.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.claims import rows_changed
 from portal.errors import DomainError, NotAllowed
@@ -56,12 +58,38 @@ def may_log_in(user: User) -> bool:
     return user.active and (user.client is None or user.client.archived_at is None)
 
 
+class TryLater(DomainError):
+    """Too many failed sign-ins with this email address: even the right password waits (``portal.auth.throttle``)."""
+
+    status = 429
+
+    def __init__(self, wait: timedelta) -> None:
+        self.minutes = throttle.minutes(wait)
+        super().__init__(
+            _nl(
+                "Too many failed sign-ins with this email address. Try again in %(num)d minute.",
+                "Too many failed sign-ins with this email address. Try again in %(num)d minutes.",
+                self.minutes,
+            ),
+            field="password",
+        )
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None (same cost either way)."""
+    """Return the active user with these credentials, or None (same cost either way); the caller commits.
+
+    Failures are counted per email address, known or not: past a few, :class:`TryLater` is raised
+    before the password is even checked, for an unknown address exactly as for a known one.
+    """
+    wait = throttle.wait_left(email)
+    if wait is not None:
+        raise TryLater(wait)
     user = db.session.scalar(User.by_email(email))
     password_hash = user.password_hash if user is not None else None
     if not verify_password(password_hash, password) or user is None or not may_log_in(user):
+        throttle.record_failure(email, user)
         return None
+    throttle.clear(email)
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -8,8 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import service
-from portal.auth.forms import AcceptInviteForm, EmailLinkForm, LoginForm, NewPasswordForm
+from portal.auth import service, throttle, twofactor
+from portal.auth.forms import AcceptInviteForm, EmailLinkForm, LoginForm, NewPasswordForm, TwoFactorCodeForm
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.models import TokenPurpose
@@ -38,34 +38,112 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _sign_in(user, *, remember: bool) -> None:
-    """Renew the session and log ``user`` in on a fresh server-side session."""
+PENDING = "two_factor_pending"  # the session key of the signed note between the password and the code
+MUST_ENROL = "two_factor_must_enrol"  # set at login when the agency requires two-factor sign-in and this staff member has none
+
+
+def _fresh_session() -> None:
+    """Empty the session, keeping only the chosen language (nothing else survives a login: fixation)."""
     language = session.get("language")
-    session.clear()  # a new session at login: nothing from before survives (fixation)
+    session.clear()
     if language:
         session["language"] = language
+
+
+def _sign_in(user, *, remember: bool) -> None:
+    """Renew the session and log ``user`` in on a fresh server-side session."""
+    _fresh_session()
     service.start_session(user, remember=remember, user_agent=request.user_agent.string)
     login_user(user, remember=remember)
+
+
+def _after_password(user, *, remember: bool, next_path: str | None):
+    """Finish a first factor: ask for the code, send to enrol, or log in. The caller commits afterwards."""
+    if user.has_two_factor:
+        _fresh_session()
+        session[PENDING] = twofactor.pending_token(user, remember=remember, next_path=next_path)
+        return redirect(url_for("auth.two_factor"))
+    if twofactor.must_enrol(user):
+        # Logged in only to enrol (the gate in portal.auth allows nothing else); no "remember me" until then,
+        # so a cookie without the mark cannot bring back a session that skipped enrolment.
+        if twofactor.pending_secret(user) is None:
+            twofactor.start_enrolment(user)
+        _sign_in(user, remember=False)
+        session[MUST_ENROL] = True
+        flash(_("The agency requires two-factor sign-in for staff. Set it up now to continue."), "warning")
+        return redirect(url_for("account.two_factor"))
+    _sign_in(user, remember=remember)
+    return redirect(next_path or url_for("home.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
-    """Show the login form and log the user in."""
+    """Show the login form and log the user in (or ask for their code next)."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data or "", form.password.data or "")
+        with committing(form) as saved:
+            user = service.authenticate(form.email.data or "", form.password.data or "")
+        if not saved.ok:  # too many failures with this address: the same wait for any address, known or not
+            form.password.data = ""
+            return render_template("auth/login.html", form=form), saved.status
         if user is None:
-            db.session.commit()
             flash(_("That email and password do not match an active account."), "danger")
             form.password.data = ""
             return render_template("auth/login.html", form=form), 401
-        _sign_in(user, remember=bool(form.remember.data))
+        response = _after_password(user, remember=bool(form.remember.data), next_path=safe_next(form.next.data))
         db.session.commit()
-        return redirect(safe_next(form.next.data) or url_for("home.index"))
+        return response
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def _pending_account_key() -> str:
+    """Key the code step's rate limit by the account being signed in to (the login limit keys it by address too)."""
+    return f"two-factor:{twofactor.pending_user_id(session.get(PENDING))}"
+
+
+def _no_pending_account() -> bool:
+    """Tell whether no account is being signed in to: then there is no code to count (the page sends to the login form)."""
+    return twofactor.pending_user_id(session.get(PENDING)) is None
+
+
+def _code_limit() -> str:
+    return current_app.config.get("RATELIMIT_TWO_FACTOR", "5 per minute;30 per hour")
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_code_limit, key_func=_pending_account_key, methods=["POST"], exempt_when=_no_pending_account)
+def two_factor():
+    """The second step of logging in: a code from the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    pending = twofactor.read_pending(session.get(PENDING))
+    if pending is None:
+        session.pop(PENDING, None)
+        flash(_("Your sign-in took too long or was interrupted. Log in again."), "info")
+        return redirect(url_for("auth.login"))
+    user, remember, next_path = pending
+    form = TwoFactorCodeForm()
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        wait = throttle.wait_left(user.email)
+        if wait is not None:
+            form.code.errors = [str(service.TryLater(wait).message)]
+            return render_template("auth/two_factor.html", form=form, minutes=twofactor.pending_minutes()), 429
+        if twofactor.verify_code(user, form.code.data or ""):
+            throttle.clear(user.email)
+            _sign_in(user, remember=remember)
+            db.session.commit()
+            return redirect(next_path or url_for("home.index"))
+        throttle.record_failure(user.email, user)
+        db.session.commit()
+        form.code.errors = [str(twofactor.WRONG_CODE)]
+        form.code.data = ""
+        status = 401
+    return render_template("auth/two_factor.html", form=form, minutes=twofactor.pending_minutes()), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -77,10 +155,7 @@ def logout():
         service.end_session(current_user.session_token)
         db.session.commit()
         logout_user()
-        language = session.get("language")
-        session.clear()
-        if language:
-            session["language"] = language
+        _fresh_session()
         flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -152,9 +227,10 @@ def sign_in_with_link(token: str):
             if current_user.is_authenticated:
                 service.end_session(current_user.session_token)
                 logout_user()
-            _sign_in(user, remember=False)
+            # The link stands in for the password only: someone with two-factor sign-in still gives their code.
+            response = _after_password(user, remember=False, next_path=None)
         if saved.ok:
-            return redirect(url_for("home.index"))
+            return response
         return render_template("auth/link_expired.html", purpose="sign_in"), 404
     return render_template("auth/sign_in_with_link.html", form=form, person=record.user), 422 if request.method == "POST" else 200
 

@@ -38,6 +38,7 @@ from portal.models.outbox import EmailStatus, OutboxEmail
 from portal.models.pins import DecisionPin, FilePreview, PinCheck, PinReply, PinStatus, PreviewPage, PreviewProblem, PreviewStatus, ReviewPin
 from portal.models.projects import ApprovalRule, Project, ProjectMember, ProjectStatus
 from portal.models.promises import Promise, PromiseEnd, PromiseKind, PromiseSide
+from portal.models.security import AgencySettings, LoginThrottle, RecoveryCode
 from portal.models.submissions import FormSubmission
 from portal.models.updates import (
     AckChoice,
@@ -55,6 +56,7 @@ __all__ = [
     "AccountToken",
     "AckChoice",
     "ActivityEvent",
+    "AgencySettings",
     "ApprovalRule",
     "Assessment",
     "AssetFile",
@@ -91,6 +93,7 @@ __all__ = [
     "GoalState",
     "Incident",
     "IncidentStatus",
+    "LoginThrottle",
     "MeasureKind",
     "NoteSource",
     "OutboxEmail",
@@ -110,6 +113,7 @@ __all__ = [
     "PromiseKind",
     "PromiseSide",
     "ReasonCategory",
+    "RecoveryCode",
     "RecoveryStep",
     "ReviewDecision",
     "ReviewPin",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Model, TimestampMixin, enum_column
@@ -49,6 +49,11 @@ class User(TimestampMixin, UserMixin, Model):
     digest_hour: Mapped[int] = mapped_column(Integer, default=8)  # the daily digest's hour, 0–23 in the user's time zone
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-factor sign-in (portal.auth.twofactor): the TOTP secret, encrypted with a key derived from SECRET_KEY;
+    # set while enrolling, in force once confirmed. The last time step used, so a code is accepted once.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     client: Mapped[Client | None] = relationship(back_populates="users")
     memberships: Mapped[list[ProjectMember]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -82,6 +87,11 @@ class User(TimestampMixin, UserMixin, Model):
     def has_password(self) -> bool:
         """Tell whether the invite was accepted (a password is set)."""
         return self.password_hash is not None
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Tell whether signing in asks for a code after the password."""
+        return self.totp_confirmed_at is not None and self.totp_secret is not None
 
     @property
     def display_name(self) -> str:

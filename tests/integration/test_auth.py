@@ -455,10 +455,13 @@ def test_long_passphrase_is_accepted_and_stored_with_argon2id(web, make_web, wor
 
 
 def test_eleventh_login_attempt_in_a_minute_is_refused(web, world):
-    """After ten attempts in a minute the login form answers 429 with a styled page, even to the right password."""
+    """After ten attempts in a minute from one address the login form answers 429 with a styled page, even to the right password.
+
+    Each attempt names another account, so this is the limit per address, not the one per account (test_login_limits.py).
+    """
     with time_machine.travel(now(), tick=False):
-        for _ in range(10):
-            assert web.login(world.own_client, "guess after guess").status_code == 401
+        for attempt in range(10):
+            assert web.login(f"guess{attempt}@example.com", "guess after guess").status_code == 401
         response = web.login(world.own_client)
     assert response.status_code == 429
     page = response.get_data(as_text=True)
