@@ -10,6 +10,7 @@ from flask import Flask
 from portal import (
     account,
     admin,
+    api,
     assets,
     auth,
     calendar,
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # feature means adding it here (README, "Adding a feature").
 FEATURES = (
     auth, account, home, clients, projects, goals, deliverables, incidents, pins, assets, updates, expectations, promises,
-    notify, admin, calendar,
+    notify, admin, calendar, api,
 )
 
 

@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
 from portal.models.activity import ActivityEvent
+from portal.models.api import ApiToken, TokenScope
 from portal.models.assets import AssetFile, AssetRequest, AssetRequestStatus, AssetReview, ReviewDecision, ReviewState
 from portal.models.calendar import CalendarFeed
 from portal.models.clients import Client, ClientDecisionMaker, PreferredChannel
@@ -57,6 +58,7 @@ __all__ = [
     "AckChoice",
     "ActivityEvent",
     "AgencySettings",
+    "ApiToken",
     "ApprovalRule",
     "Assessment",
     "AssetFile",
@@ -121,6 +123,7 @@ __all__ = [
     "Role",
     "Side",
     "TokenPurpose",
+    "TokenScope",
     "TrustAnswer",
     "Update",
     "UpdateAcknowledgement",
