@@ -25,6 +25,7 @@ from portal import (
     projects,
     promises,
     updates,
+    webhooks,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # feature means adding it here (README, "Adding a feature").
 FEATURES = (
     auth, account, home, clients, projects, goals, deliverables, incidents, pins, assets, updates, expectations, promises,
-    notify, admin, calendar, api,
+    notify, admin, calendar, api, webhooks,
 )
 
 

@@ -105,6 +105,16 @@ def render_previews() -> None:
             log.info("previews: %s ready, %s cannot be shown", report.ready, report.failed)
 
 
+def send_webhooks() -> None:
+    """Send the due webhook deliveries: each signed, failures retried with backoff."""
+    from portal.webhooks.sender import send_due
+
+    with _app().app_context():
+        report = send_due()
+        if report.delivered or report.failed or report.dead:
+            log.info("webhooks: %s delivered, %s failed, %s dead", report.delivered, report.failed, report.dead)
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Return a UTC BlockingScheduler with every job registered."""
     scheduler = BlockingScheduler(timezone="UTC")
@@ -132,4 +142,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler.add_job(sweep_storage, "cron", hour=3, minute=30, id="sweep_storage", **JOB_DEFAULTS)
     # Uploads render their previews at once in a thread; this catches what a crash or a restart left pending.
     scheduler.add_job(render_previews, "interval", seconds=30, id="render_previews", **JOB_DEFAULTS)
+    # Webhook deliveries go out from here only, never from a request; the database decides what is due.
+    scheduler.add_job(send_webhooks, "interval", seconds=int(app.config.get("WEBHOOK_INTERVAL_SECONDS", 10)), id="send_webhooks", **JOB_DEFAULTS)
     return scheduler

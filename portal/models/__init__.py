@@ -52,6 +52,7 @@ from portal.models.updates import (
     WeeklyNote,
 )
 from portal.models.users import AccountToken, Role, TokenPurpose, User, UserSession
+from portal.models.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
     "AccountToken",
@@ -81,6 +82,7 @@ __all__ = [
     "DeliverableReopening",
     "DeliverableStatus",
     "DeliverableVersion",
+    "DeliveryStatus",
     "EmailStatus",
     "ExpectationNote",
     "FilePreview",
@@ -135,5 +137,7 @@ __all__ = [
     "UserSession",
     "VersionStatus",
     "Visibility",
+    "Webhook",
+    "WebhookDelivery",
     "WeeklyNote",
 ]
