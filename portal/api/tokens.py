@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.auth.service import may_log_in
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import ApiToken, TokenScope, User
@@ -70,9 +71,14 @@ def token_for(raw: str) -> ApiToken | None:
     if not raw.startswith(PREFIX) or len(raw) > _MAX_LENGTH:
         return None
     # Looked up by its hash: an index lookup, never a comparison of secrets character by character.
-    query = select(ApiToken).where(ApiToken.token_hash == digest(raw), ApiToken.revoked_at.is_(None)).options(joinedload(ApiToken.user))
+    query = (
+        select(ApiToken)
+        .where(ApiToken.token_hash == digest(raw), ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user).joinedload(User.client))
+    )
     token = db.session.scalar(query)
-    if token is None or not token.user.active:
+    # The same rule as a login: deactivated people and people of an archived organisation are refused.
+    if token is None or not may_log_in(token.user):
         return None
     return token
 

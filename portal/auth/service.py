@@ -89,7 +89,8 @@ def authenticate(email: str, password: str) -> User | None:
     if not verify_password(password_hash, password) or user is None or not may_log_in(user):
         throttle.record_failure(email, user)
         return None
-    throttle.clear(email)
+    if not user.has_two_factor:  # with two-factor, the count is cleared by a right code (the code step counts failures too)
+        throttle.clear(email)
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

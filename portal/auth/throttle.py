@@ -20,7 +20,8 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import LoginThrottle, TokenPurpose, User
@@ -70,12 +71,21 @@ def delay_after(failures: int) -> timedelta | None:
 def record_failure(email: str, user: User | None) -> datetime | None:
     """Count one failed sign-in with ``email`` (``user``: its account, if any); return until when it must wait. The caller commits."""
     now = utcnow()
-    record = _record(email)
-    if record is None:
-        record = LoginThrottle(key_hash=_key(email), failures=0)
-        db.session.add(record)
-    record.failures = (record.failures or 0) + 1
-    record.last_failure_at = now
+    key = _key(email)
+    if _record(email) is None:
+        try:
+            with db.session.begin_nested():  # a simultaneous first failure may insert it first: then count on its row
+                db.session.add(LoginThrottle(key_hash=key, failures=0))
+        except IntegrityError:
+            pass
+    # One UPDATE counts the failure, so simultaneous failures add up instead of overwriting each other.
+    db.session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key_hash == key)
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    record = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key_hash == key).execution_options(populate_existing=True)).one()
     delay = delay_after(record.failures)
     record.locked_until = now + delay if delay else None
     if user is not None and record.failures >= _setting("LOGIN_THROTTLE_NOTICE_AT") and record.notified_at is None:

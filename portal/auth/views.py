@@ -138,8 +138,8 @@ def two_factor():
             _sign_in(user, remember=remember)
             db.session.commit()
             return redirect(next_path or url_for("home.index"))
-        throttle.record_failure(user.email, user)
-        db.session.commit()
+        with committing():
+            throttle.record_failure(user.email, user)
         form.code.errors = [str(twofactor.WRONG_CODE)]
         form.code.data = ""
         status = 401
@@ -178,10 +178,11 @@ def accept_invite(token: str):
             if current_user.is_authenticated:
                 service.end_session(current_user.session_token)
                 logout_user()
-            _sign_in(user, remember=False)
+            # The new password is a first factor like any other: staff who must use two-factor enrol first.
+            response = _after_password(user, remember=False, next_path=None)
         if saved.ok:
             flash(_("Welcome to Rapport, %(name)s.", name=user.name), "success")
-            return redirect(url_for("home.index"))
+            return response
         status = saved.status
     return render_template("auth/accept_invite.html", form=form, invitee=record.user), status
 

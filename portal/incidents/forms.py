@@ -32,6 +32,11 @@ class IncidentForm(OnceForm):
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(_l("Enter when the problem was detected: a date and a time."))],
     )
+
+    def validate_detected_at(self, field: DateTimeLocalField) -> None:
+        """Refuse a year no incident has (and that a time-zone conversion could not even hold)."""
+        if field.data is not None and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(_l("Enter a date from the year 2000 on."))
     affected = StringField(
         _l("Who is affected"), validators=[Length(max=AFFECTED_MAX)], description=_l("Optional. For example “Every customer paying by card”.")
     )

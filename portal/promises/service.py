@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from portal.access import is_project_approver
 from portal.activity import record
+from portal.claims import rows_changed
 from portal.errors import Conflict, NotAllowed
 from portal.extensions import db
 from portal.models import Promise, PromiseKind, User
@@ -28,6 +30,15 @@ def agree(actor: User, promise: Promise, now: datetime) -> Promise | None:
         raise Conflict(_l("There is no new date waiting for your agreement any more."))
     if local_today(project.timezone, now) > promise.due_date:
         raise Conflict(_l("The promised date has passed: the new date can no longer replace it."))
+    # Claim the proposal: of two simultaneous agreements (a double click, two approvers) only one goes on.
+    claimed = rows_changed(
+        update(Promise)
+        .where(Promise.id == promise.id, Promise.ended.is_(None), Promise.proposed_at == promise.proposed_at)
+        .values(proposed_at=promise.proposed_at),
+        synchronize_session=False,
+    )
+    if claimed != 1:
+        raise Conflict(_l("There is no new date waiting for your agreement any more."))
     successor = renegotiate(db.session(), promise, now, agreed_by_id=actor.id)
     db.session.flush()
     record(actor, "promise.renegotiated", promise, project=project, data={"title": promise.title, "due": successor.due_date.isoformat() if successor else None})

@@ -53,6 +53,17 @@ def test_a_revoked_token_stops_at_once(web, world):
     assert "You have no tokens." in web.text("/account/tokens/")
 
 
+def test_a_token_stops_when_its_organisation_is_archived(web, world):
+    """The same rule as a login: once the client's organisation is archived, its people's tokens are refused."""
+    from portal.timeutil import utcnow
+
+    secret = make_token(world.own_client)
+    assert call(web, "GET", "/projects", secret).status_code == 200
+    world.own_org.archived_at = utcnow()
+    db.session.commit()
+    assert call(web, "GET", "/projects", secret).status_code == 401
+
+
 def test_clients_can_only_make_read_tokens(web, world):
     """A client's form offers reading only; a forged read-write choice is refused and no token is made."""
     web.login(world.own_client)

@@ -407,6 +407,13 @@ def test_staff_open_an_incident_through_the_form_and_bad_input_keeps_what_was_ty
         assert response.status_code == 422 and "cannot be in the future" in response.get_data(as_text=True)
         response = web.post(url, {**form, "impact": "Readers missed the sale", "detected_at": "yesterday"})
         assert response.status_code == 422
+        # Year 1 in a zone east of UTC would not even convert: a message, not a 500.
+        world.manager.timezone = "Asia/Tokyo"
+        db.session.commit()
+        response = web.post(url, {**form, "impact": "Readers missed the sale", "detected_at": "0001-01-01T00:00"})
+        assert response.status_code == 422 and "Enter a date from the year 2000 on." in response.get_data(as_text=True)
+        world.manager.timezone = "Europe/Istanbul"
+        db.session.commit()
         response = web.post(url, {**form, "impact": "Readers missed the sale"})
         assert response.status_code == 302
         incident = db.session.scalar(select(Incident))
