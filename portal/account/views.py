@@ -154,6 +154,8 @@ def two_factor_confirm():
         codes: list[str] = []
         with committing(form) as saved:
             codes = twofactor.confirm_enrolment(current_user, form.code.data or "")
+            # Other browsers logged in before with the password alone: they log in again, with the code.
+            auth_service.end_all_sessions(current_user, keep=current_user.session_token)
         if saved.ok:
             session.pop("two_factor_must_enrol", None)
             flash(_("Two-factor sign-in is on. From now on, logging in asks for a code from your app."), "success")
@@ -191,6 +193,7 @@ def two_factor_disable():
     if form.validate_on_submit():
         with committing(form) as saved:
             twofactor.disable(current_user, form.password.data or "")
+            auth_service.end_all_sessions(current_user, keep=current_user.session_token)  # a change of how one logs in ends the other sessions
         if saved.ok:
             flash(_("Two-factor sign-in is off. Logging in asks only for your password."), "success")
             return redirect(url_for("account.settings"))

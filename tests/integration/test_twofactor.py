@@ -333,3 +333,21 @@ def test_a_newly_invited_manager_must_enrol_before_using_the_portal(make_web, wo
     assert location(joined) == "/account/two-factor"
     assert location(newcomer.get("/")) == "/account/two-factor"
     assert location(newcomer.get("/account/tokens/")) == "/account/two-factor"  # no API token before enrolling either
+
+
+def test_turning_two_factor_on_or_off_logs_out_the_other_browsers(make_web, world):
+    """A browser logged in with the password alone before enrolment must log in again, with the code; so must one after turning it off."""
+    phone, laptop = make_web(), make_web()
+    with time_machine.travel(NOON, tick=False):
+        phone.login(world.own_client)
+        laptop.login(world.own_client)
+        secret, _codes = enrol(laptop, at=NOON)
+        assert location(phone.get("/")) == "/login"
+        assert laptop.get("/").status_code == 200  # the browser that enrolled stays in
+    with time_machine.travel(NOON + timedelta(minutes=2), tick=False):
+        assert location(sign_in(phone, world.own_client, code_at(secret, NOON + timedelta(minutes=2)))) == "/"
+        assert phone.get("/").status_code == 200
+        laptop.post("/account/two-factor/disable", {"disable-password": PASSWORD})
+        assert not db.session.get(User, world.own_client.id).has_two_factor
+        assert laptop.get("/").status_code == 200
+        assert location(phone.get("/")) == "/login"
