@@ -67,6 +67,8 @@ class TwoFactorConfirmForm(FlaskForm):
         validators=[DataRequired(_l("Enter the code from your app.")), Length(max=20)],
         description=_l("Six digits. A new one appears every 30 seconds."),
     )
+    # Asked unless the person is enrolling right after logging in (the view decides).
+    password = PasswordField(_l("Your password"), validators=[Length(max=1024)])
 
 
 class PasswordCheckForm(FlaskForm):

@@ -97,8 +97,15 @@ def qr_svg(uri: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own markup of a URI we built
 
 
-def confirm_enrolment(user: User, code: str) -> list[str]:
-    """Turn two-factor sign-in on once ``code`` matches the new secret; return the recovery codes to show once. The caller commits."""
+def confirm_enrolment(user: User, code: str, password: str | None = None) -> list[str]:
+    """Turn two-factor sign-in on once ``code`` matches the new secret; return the recovery codes to show once. The caller commits.
+
+    ``password`` is checked unless None, which only the enrolment right after a login may use (the
+    password was just typed): otherwise someone holding a stolen session could tie the account to
+    their own app and lock its owner out.
+    """
+    if password is not None:
+        _check_password(user, password)
     secret = pending_secret(user)
     if secret is None:
         raise DomainError(_l("Start again: set up two-factor sign-in from your account page."))

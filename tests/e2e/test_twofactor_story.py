@@ -25,6 +25,7 @@ def test_manager_enrols_then_signs_in_with_a_code(page: Page, live_server, world
     secret = page.locator("#two-factor-secret").inner_text().strip()
     totp = pyotp.TOTP(secret)
     page.get_by_label("Code from your app").fill(totp.now())
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     expect(page.get_by_role("heading", name="Save these codes now: they are shown only once.")).to_be_visible()
     expect(page.locator(".recovery-code")).to_have_count(10)

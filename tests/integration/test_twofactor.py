@@ -42,7 +42,7 @@ def enrol(web, *, at: datetime | None = None) -> tuple[str, list[str]]:
     page = web.text("/account/two-factor")
     secret = re.search(r'id="two-factor-secret"[^>]*>([A-Z2-7]+)<', page).group(1)
     assert "<svg" in page and "data:" not in page  # the QR code is inline markup
-    response = web.post("/account/two-factor/confirm", {"confirm-code": code_at(secret, at or datetime.now(UTC))})
+    response = web.post("/account/two-factor/confirm", {"confirm-code": code_at(secret, at or datetime.now(UTC)), "confirm-password": PASSWORD})
     assert response.status_code == 200, page_text(response)
     assert response.headers["Cache-Control"] == "no-store"
     codes = re.findall(r'<li class="recovery-code">([a-z2-7-]+)</li>', response.get_data(as_text=True))
@@ -94,7 +94,7 @@ def test_a_wrong_confirmation_code_leaves_it_off(web, world):
     """A wrong code when confirming is refused with a message; sign-in still needs only the password."""
     web.login(world.own_client)
     web.post("/account/two-factor/start")
-    response = web.post("/account/two-factor/confirm", {"confirm-code": "000000"})
+    response = web.post("/account/two-factor/confirm", {"confirm-code": "000000", "confirm-password": PASSWORD})
     assert response.status_code == 422
     assert "That code is not right" in page_text(response)
     assert not db.session.get(User, world.own_client.id).has_two_factor
@@ -351,3 +351,14 @@ def test_turning_two_factor_on_or_off_logs_out_the_other_browsers(make_web, worl
         assert not db.session.get(User, world.own_client.id).has_two_factor
         assert laptop.get("/").status_code == 200
         assert location(phone.get("/")) == "/login"
+
+
+def test_turning_two_factor_on_asks_for_the_password(web, world):
+    """A stolen session alone cannot tie the account to someone else's app: the first code goes with the password."""
+    web.login(world.own_client)
+    web.post("/account/two-factor/start")
+    page = web.text("/account/two-factor")
+    secret = re.search(r'id="two-factor-secret"[^>]*>([A-Z2-7]+)<', page).group(1)
+    assert 'name="confirm-password"' in page
+    refused = web.post("/account/two-factor/confirm", {"confirm-code": code_at(secret, datetime.now(UTC)), "confirm-password": "not it"})
+    assert refused.status_code == 422 and not db.session.get(User, world.own_client.id).has_two_factor
