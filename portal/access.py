@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import (
@@ -27,8 +27,11 @@ from portal.models import (
     DeliverableVersion,
     ExpectationNote,
     Goal,
+    Incident,
     Project,
     ProjectMember,
+    RecoveryStep,
+    ReviewPin,
     Role,
     Update,
     UpdateAttachment,
@@ -315,3 +318,51 @@ def deliverable_file_or_404(user: User, file_id: int) -> DeliverableFile:
     if found is None:
         abort(404)
     return found
+
+
+# --- Incidents and pins ---------------------------------------------------------------------
+
+
+def visible_incidents(user: User) -> Select[Incident]:
+    """Return a select of the incidents ``user`` may see: those of the projects they see; clients only shared ones."""
+    projects = visible_projects(user, include_archived=True).with_only_columns(Project.id)
+    query = select(Incident).where(Incident.project_id.in_(projects))
+    if not user.is_staff:
+        query = query.where(Incident.visibility == Visibility.SHARED)
+    return query
+
+
+def incident_or_404(user: User, incident_id: int) -> Incident:
+    """Return the incident if ``user`` may see it, else abort with 404."""
+    query = visible_incidents(user).where(Incident.id == incident_id).options(selectinload(Incident.steps).joinedload(RecoveryStep.owner))
+    incident = db.session.scalar(query)
+    if incident is None:
+        abort(404)
+    return incident
+
+
+def managed_incident_or_404(user: User, incident_id: int) -> Incident:
+    """Return an incident ``user`` acts on for the agency (its project's manager or an admin), else abort with 404."""
+    incident = incident_or_404(user, incident_id)
+    if not can_manage_project(user, incident.project):
+        abort(404)
+    return incident
+
+
+def step_or_404(incident: Incident, step_id: int) -> RecoveryStep:
+    """Return the step of ``incident`` numbered ``step_id``, else abort with 404."""
+    step = next((s for s in incident.steps if s.id == step_id), None)
+    if step is None:
+        abort(404)
+    return step
+
+
+def pin_or_404(user: User, pin_id: int) -> ReviewPin:
+    """Return a pin ``user`` may read (its deliverable visible to them; internal pins for staff only), else 404."""
+    pin = db.session.get(ReviewPin, pin_id)
+    if pin is None or (pin.internal and not user.is_staff):
+        abort(404)
+    deliverable_or_404(user, pin.deliverable_id)
+    if pin.version.status is VersionStatus.DRAFT and not can_manage_project(user, pin.deliverable.project):
+        abort(404)
+    return pin

@@ -109,7 +109,7 @@ def _two_factor_page(
             qr=twofactor.qr_svg(twofactor.provisioning_uri(current_user, secret)) if secret else None,
             codes_left=twofactor.recovery_codes_left(current_user) if current_user.has_two_factor else 0,
             required=current_user.is_staff and twofactor.staff_must_use_two_factor(),
-            must_enrol=bool(session.get("two_factor_must_enrol")),  # enrolling right after the password: not asked again
+            must_enrol=bool(session.get(twofactor.MUST_ENROL)),  # enrolling right after the password: not asked again
             confirm=confirm or TwoFactorConfirmForm(prefix="confirm", formdata=None),
             regenerate=regenerate or PasswordCheckForm(prefix="regenerate", formdata=None),
             disable=disable or PasswordCheckForm(prefix="disable", formdata=None),
@@ -154,12 +154,12 @@ def two_factor_confirm():
     if form.validate_on_submit():
         codes: list[str] = []
         with committing(form) as saved:
-            just_logged_in = bool(session.get("two_factor_must_enrol"))  # the password was typed a moment ago
+            just_logged_in = bool(session.get(twofactor.MUST_ENROL))  # the password was typed a moment ago
             codes = twofactor.confirm_enrolment(current_user, form.code.data or "", None if just_logged_in else (form.password.data or ""))
             # Other browsers logged in before with the password alone: they log in again, with the code.
             auth_service.end_all_sessions(current_user, keep=current_user.session_token)
         if saved.ok:
-            session.pop("two_factor_must_enrol", None)
+            session.pop(twofactor.MUST_ENROL, None)
             flash(_("Two-factor sign-in is on. From now on, logging in asks for a code from your app."), "success")
             return _recovery_codes_page(codes)
         status = saved.status

@@ -21,9 +21,11 @@ from portal.access import (
     deliverable_version_or_404,
     expectation_note_or_404,
     goal_or_404,
+    incident_or_404,
     project_or_404,
     update_or_404,
     visible_expectation_notes,
+    visible_incidents,
     visible_projects,
     visible_updates,
 )
@@ -314,7 +316,6 @@ def expectation_note(project_id: int, note_id: int):
 @spec.operation("List a project's incidents (clients: shared ones)", tag="Incidents", answers="Incident", many=True)
 def incidents(project_id: int):
     """List a project's incidents the reader may see."""
-    from portal.incidents.views import visible_incidents
     from portal.models import Incident
 
     user = api_user()
@@ -327,6 +328,5 @@ def incidents(project_id: int):
 @spec.operation("Get an incident with its recovery plan", tag="Incidents", answers="IncidentDetail")
 def incident(incident_id: int):
     """Show one incident and the dated steps of its recovery plan."""
-    from portal.incidents.views import incident_or_404
 
     return jsonify(serialize.incident_detail(incident_or_404(api_user(), incident_id)))

@@ -54,6 +54,10 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+# The session key set at login when the agency requires two-factor sign-in and this staff member has none:
+# they may then only enrol (the gate in portal.auth), and enrolling asks no password again.
+MUST_ENROL = "two_factor_must_enrol"
+
 def _seal(secret: str) -> str:
     return _fernet(current_app.config["SECRET_KEY"]).encrypt(secret.encode()).decode()
 

@@ -39,7 +39,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 PENDING = "two_factor_pending"  # the session key of the signed note between the password and the code
-MUST_ENROL = "two_factor_must_enrol"  # set at login when the agency requires two-factor sign-in and this staff member has none
+MUST_ENROL = twofactor.MUST_ENROL
 
 
 def _fresh_session() -> None:

@@ -10,62 +10,35 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import once
-from portal.access import can_manage_project, is_client_member, managed_project_or_404, project_or_404, staff_required, visible_projects
+from portal.access import (
+    can_manage_project,
+    incident_or_404,
+    is_client_member,
+    managed_incident_or_404,
+    managed_project_or_404,
+    project_or_404,
+    staff_required,
+    step_or_404,
+    visible_incidents,
+)
 from portal.activity import verb_labels
 from portal.extensions import db
 from portal.incidents import service
 from portal.incidents.forms import CLIENT_OWNER, CloseForm, IncidentForm, StepForm, TrustForm
-from portal.models import ActivityEvent, Incident, Project, RecoveryStep, User, Visibility
+from portal.models import ActivityEvent, Incident, Project, User
 from portal.timeutil import project_today, zone_named
 from portal.web import committing, require_button_form
 
 bp = Blueprint("incidents", __name__)
 
 SECTION_LIMIT = 5
-
-
-# --- Loading --------------------------------------------------------------------------------
-
-
-def visible_incidents(user: User):
-    """Return a select of the incidents ``user`` may see: those of the projects they see; clients only shared ones."""
-    projects = visible_projects(user, include_archived=True).with_only_columns(Project.id)
-    query = select(Incident).where(Incident.project_id.in_(projects))
-    if not user.is_staff:
-        query = query.where(Incident.visibility == Visibility.SHARED)
-    return query
-
-
-def incident_or_404(user: User, incident_id: int) -> Incident:
-    """Return the incident if ``user`` may see it, else abort with 404."""
-    query = visible_incidents(user).where(Incident.id == incident_id).options(selectinload(Incident.steps).joinedload(RecoveryStep.owner))
-    incident = db.session.scalar(query)
-    if incident is None:
-        abort(404)
-    return incident
-
-
-def managed_incident_or_404(user: User, incident_id: int) -> Incident:
-    """Return an incident ``user`` acts on for the agency (its project's manager or an admin), else abort with 404."""
-    incident = incident_or_404(user, incident_id)
-    if not can_manage_project(user, incident.project):
-        abort(404)
-    return incident
-
-
-def step_or_404(incident: Incident, step_id: int) -> RecoveryStep:
-    """Return the step of ``incident`` numbered ``step_id``, else abort with 404."""
-    step = next((s for s in incident.steps if s.id == step_id), None)
-    if step is None:
-        abort(404)
-    return step
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -16,10 +16,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal import once
-from portal.access import can_manage_project, deliverable_file_or_404, deliverable_or_404, deliverable_version_or_404
+from portal.access import can_manage_project, deliverable_file_or_404, deliverable_or_404, deliverable_version_or_404, pin_or_404
 from portal.extensions import db
 from portal.ids import query_int
-from portal.models import User
 from portal.models.deliverables import Deliverable, DeliverableFile, DeliverableVersion, VersionStatus
 from portal.models.pins import FilePreview, PinStatus, PreviewStatus, ReviewPin
 from portal.pins import queries, service
@@ -32,17 +31,6 @@ from portal.web import committing
 bp = Blueprint("pins", __name__)
 
 PAGE_MAX_AGE = 3600  # a rendered page never changes (a new version is a new file)
-
-
-def pin_or_404(user: User, pin_id: int) -> ReviewPin:
-    """Return a pin ``user`` may read (its deliverable visible to them; internal pins for staff only), else 404."""
-    pin = db.session.get(ReviewPin, pin_id)
-    if pin is None or (pin.internal and not user.is_staff):
-        abort(404)
-    deliverable_or_404(user, pin.deliverable_id)
-    if pin.version.status is VersionStatus.DRAFT and not can_manage_project(user, pin.deliverable.project):
-        abort(404)
-    return pin
 
 
 def _pinnable_files(version: DeliverableVersion) -> list[DeliverableFile]:
